@@ -1,0 +1,41 @@
+// Threads: the OpenMP thread count and a parallel_for with a grain size, so small loops stay
+// on one thread and large ones use all of them. Part of core/.
+#pragma once
+#include <omp.h>
+
+#include <algorithm>
+
+#include "ink/core/config.hpp"
+#include "ink/core/error.hpp"
+
+namespace ink {
+
+// Sets the number of threads ink's kernels use (OpenMP's thread count for this process).
+inline void set_num_threads(int n) {
+  check<ValueError>(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+  omp_set_num_threads(n);
+}
+inline int get_num_threads() { return omp_get_max_threads(); }
+
+// Calls f(begin_i, end_i) on disjoint chunks covering [begin, end). Runs on one thread when
+// the range is smaller than `grain` or when already inside a parallel region. The chunking
+// depends only on the range and the thread count; callers that reduce must combine per-chunk
+// results in a fixed order of their own if they want thread-count-independent results.
+template <class F>
+void parallel_for(index_t begin, index_t end, index_t grain, F&& f) {
+  const index_t n = end - begin;
+  if (n <= 0) return;
+  const int threads = get_num_threads();
+  if (n <= grain || threads == 1 || omp_in_parallel()) {
+    f(begin, end);
+    return;
+  }
+  const index_t chunks = std::min<index_t>(threads, (n + grain - 1) / std::max<index_t>(grain, 1));
+#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
+  for (index_t c = 0; c < chunks; ++c) {
+    const index_t b = begin + n * c / chunks, e = begin + n * (c + 1) / chunks;
+    f(b, e);
+  }
+}
+
+}  // namespace ink

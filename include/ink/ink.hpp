@@ -1,0 +1,4 @@
+// Everything ink offers, in one include.
+#pragma once
+#include "ink/core.hpp"
+#include "ink/kernels/gemm.hpp"
