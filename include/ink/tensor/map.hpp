@@ -1,0 +1,124 @@
+// Raw elementwise building blocks on tensors: map one, two or three broadcast operands into a
+// new contiguous tensor, and strided copies. No autograd here; ops/ wraps these in
+// differentiable functions. Part of tensor/.
+#pragma once
+#include <array>
+
+#include "ink/core/parallel.hpp"
+#include "ink/tensor/iterate.hpp"
+#include "ink/tensor/tensor.hpp"
+
+namespace ink::detail {
+
+// Elements per thread below which an elementwise loop stays on one thread.
+inline constexpr index_t kElementwiseGrain = 1 << 15;
+
+// out[i] = f(x[i]) into a new contiguous tensor of x's shape.
+template <class R, class T, class F>
+Tensor<R> map_unary(const Tensor<T>& x, F f) {
+  Tensor<R> out = Tensor<R>::empty(x.shape());
+  R* o = out.data_ptr();
+  const T* p = x.data_ptr();
+  if (x.is_contiguous()) {
+    parallel_for(0, x.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) o[i] = f(p[i]);
+    });
+    return out;
+  }
+  for_each_row<2>(x.shape(), {out.strides(), x.strides()}, {0, 0},
+                  [&](index_t n, std::array<index_t, 2> off, std::array<index_t, 2> st) {
+                    R* op = o + off[0];
+                    const T* xp = p + off[1];
+                    for (index_t i = 0; i < n; ++i) op[i] = f(xp[i * st[1]]);
+                  });
+  return out;
+}
+
+// out = f(a, b) with NumPy broadcasting, into a new contiguous tensor. `op` names the
+// caller in shape errors.
+template <class R, class T, class U, class F>
+Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op) {
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  Tensor<R> out = Tensor<R>::empty(shape);
+  R* o = out.data_ptr();
+  const T* pa = a.data_ptr();
+  const U* pb = b.data_ptr();
+  if (a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous()) {
+    parallel_for(0, out.numel(), kElementwiseGrain, [&](index_t s, index_t e) {
+      for (index_t i = s; i < e; ++i) o[i] = f(pa[i], pb[i]);
+    });
+    return out;
+  }
+  const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
+  const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
+  for_each_row<3>(shape, {out.strides(), sa, sb}, {0, 0, 0},
+                  [&](index_t n, std::array<index_t, 3> off, std::array<index_t, 3> st) {
+                    R* op = o + off[0];
+                    const T* ap = pa + off[1];
+                    const U* bp = pb + off[2];
+                    for (index_t i = 0; i < n; ++i) op[i] = f(ap[i * st[1]], bp[i * st[2]]);
+                  });
+  return out;
+}
+
+// out = f(a, b, c) with broadcasting of all three (used by where and clamp-like selections).
+template <class R, class A, class B, class C, class F>
+Tensor<R> map_ternary(const Tensor<A>& a, const Tensor<B>& b, const Tensor<C>& c, F f, const char* op) {
+  const Shape shape = broadcast_shapes(broadcast_shapes(a.shape(), b.shape(), op), c.shape(), op);
+  Tensor<R> out = Tensor<R>::empty(shape);
+  R* o = out.data_ptr();
+  const A* pa = a.data_ptr();
+  const B* pb = b.data_ptr();
+  const C* pc = c.data_ptr();
+  const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
+  const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
+  const Shape sc = broadcast_strides(c.shape(), c.strides(), shape);
+  for_each_row<4>(shape, {out.strides(), sa, sb, sc}, {0, 0, 0, 0},
+                  [&](index_t n, std::array<index_t, 4> off, std::array<index_t, 4> st) {
+                    for (index_t i = 0; i < n; ++i)
+                      o[off[0] + i * st[0]] = f(pa[off[1] + i * st[1]], pb[off[2] + i * st[2]],
+                                                pc[off[3] + i * st[3]]);
+                  });
+  return out;
+}
+
+// dst[i] = f(dst[i], src[i]) in place, src broadcast to dst's shape.
+template <class T, class U, class F>
+void update_inplace(const Tensor<T>& dst, const Tensor<U>& src, F f, const char* op) {
+  const Shape shape = broadcast_shapes(dst.shape(), src.shape(), op);
+  check<ShapeError>(shape == dst.shape(), op, ": source of shape ", to_string(src.shape()),
+                    " does not broadcast to the destination's shape ", to_string(dst.shape()));
+  T* pd = dst.data_ptr();
+  const U* ps = src.data_ptr();
+  const Shape ss = broadcast_strides(src.shape(), src.strides(), shape);
+  for_each_row<2>(shape, {dst.strides(), ss}, {0, 0},
+                  [&](index_t n, std::array<index_t, 2> off, std::array<index_t, 2> st) {
+                    T* d = pd + off[0];
+                    const U* s = ps + off[1];
+                    for (index_t i = 0; i < n; ++i) d[i * st[0]] = f(d[i * st[0]], s[i * st[1]]);
+                  });
+}
+
+// A contiguous copy of x (always a new storage).
+template <class T>
+Tensor<T> contiguous_copy(const Tensor<T>& x) {
+  return map_unary<T>(x, [](T v) { return v; });
+}
+
+}  // namespace ink::detail
+
+namespace ink {
+
+template <class T>
+std::vector<T> Tensor<T>::to_vector() const {
+  const Tensor<T> c = is_contiguous() ? *this : detail::contiguous_copy(*this);
+  return std::vector<T>(c.data_ptr(), c.data_ptr() + c.numel());
+}
+
+template <class T>
+template <class U>
+Tensor<U> Tensor<T>::to() const {
+  return detail::map_unary<U>(*this, [](T v) { return static_cast<U>(v); });
+}
+
+}  // namespace ink
