@@ -1,0 +1,150 @@
+// The nodes of the autograd graph. Every differentiable op that sees an input requiring grad
+// records one Node: it knows the nodes of its inputs (next()) and turns the gradient of its
+// output into gradients of its inputs. Leaves end in an AccumulateGrad node that adds into
+// their grad(). Part of autograd/.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ink/autograd/grad_mode.hpp"
+#include "ink/tensor/map.hpp"
+#include "ink/tensor/tensor.hpp"
+
+namespace ink {
+// Defined in ops/; used here to sum gradients (differentiably when create_graph is on).
+template <class T>
+Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b);
+}  // namespace ink
+
+namespace ink::autograd {
+
+template <class T>
+class Node : public std::enable_shared_from_this<Node<T>> {
+ public:
+  virtual ~Node() = default;
+  virtual std::string name() const = 0;
+  // Gradients of the inputs, one per entry of next(); undefined where an input needs none.
+  virtual std::vector<Tensor<T>> apply(const Tensor<T>& grad_output) = 0;
+  // Frees what the forward pass saved for backward.
+  virtual void release_saved() {}
+  // The node of each input (null for inputs that do not require grad).
+  const std::vector<std::shared_ptr<Node<T>>>& next() const { return next_; }
+
+ protected:
+  std::vector<std::shared_ptr<Node<T>>> next_;
+  template <class U>
+  friend std::shared_ptr<Node<U>> gradient_edge(const Tensor<U>&);
+  template <class U, class F>
+  friend void record(const char*, const std::vector<Tensor<U>>&, Tensor<U>&, F&&, bool);
+};
+
+// The backward of one op, given as a function of (grad of output, output). The output is
+// passed only when the op asked to save it; it is saved without a reference to its own node
+// (which would be a cycle) and rebuilt on use.
+template <class T>
+class FunctionNode final : public Node<T> {
+ public:
+  using Backward = std::function<std::vector<Tensor<T>>(const Tensor<T>&, const Tensor<T>&)>;
+  FunctionNode(std::string name, Backward backward) : name_(std::move(name)), backward_(std::move(backward)) {}
+
+  std::string name() const override { return name_; }
+
+  std::vector<Tensor<T>> apply(const Tensor<T>& grad_output) override {
+    if (!backward_)
+      throw AutogradError(name_ + ": trying to backward through the graph a second time (or "
+                          "directly access saved tensors after they have already been freed). "
+                          "Pass retain_graph = true to the first backward() if you need to "
+                          "backward twice.");
+    Tensor<T> out;
+    if (saved_output_.defined()) {
+      out = saved_output_.detach();
+      if (GradMode::is_enabled()) out.meta().grad_fn = this->shared_from_this();
+    }
+    return backward_(grad_output, out);
+  }
+
+  void release_saved() override {
+    backward_ = nullptr;
+    saved_output_ = Tensor<T>();
+  }
+
+  void save_output(const Tensor<T>& out) { saved_output_ = out.detach(); }
+
+ private:
+  std::string name_;
+  Backward backward_;
+  Tensor<T> saved_output_;
+};
+
+// Adds the incoming gradient into a leaf's grad(). With grad mode on (create_graph), the sum
+// is recorded so that the gradient itself can be differentiated.
+template <class T>
+class AccumulateGrad final : public Node<T> {
+ public:
+  explicit AccumulateGrad(Tensor<T> leaf) : leaf_(std::move(leaf)) {}
+  std::string name() const override { return "AccumulateGrad"; }
+
+  std::vector<Tensor<T>> apply(const Tensor<T>& g) override {
+    check<ShapeError>(g.shape() == leaf_.shape(), "AccumulateGrad: gradient of shape ",
+                      to_string(g.shape()), " for a leaf of shape ", to_string(leaf_.shape()));
+    Tensor<T> old = leaf_.grad();
+    if (GradMode::is_enabled()) {
+      leaf_.set_grad(old.defined() ? ink::add(old, g) : g);
+    } else if (!old.defined()) {
+      // A private copy: g may alias other gradients or be a broadcast view.
+      leaf_.set_grad(detail::contiguous_copy(g));
+    } else if (old.requires_grad()) {
+      leaf_.set_grad(ink::add(old.detach(), g));
+    } else {
+      detail::update_inplace(old, g, [](T a, T b) { return a + b; }, "AccumulateGrad");
+    }
+    return {};
+  }
+
+  const Tensor<T>& leaf() const { return leaf_; }
+
+ private:
+  Tensor<T> leaf_;
+};
+
+// The node a gradient for `t` flows into: its grad_fn, or for a leaf that requires grad its
+// (shared) AccumulateGrad; null when `t` does not require grad.
+template <class T>
+std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
+  if (!t.defined() || !t.requires_grad()) return nullptr;
+  if (t.grad_fn()) return t.grad_fn();
+  Tensor<T> leaf = t;
+  auto& meta = leaf.meta();
+  if (auto acc = meta.grad_accumulator.lock()) return acc;
+  auto acc = std::make_shared<AccumulateGrad<T>>(t);
+  meta.grad_accumulator = acc;
+  return acc;
+}
+
+// True when an op on these inputs must record a node.
+template <class T>
+bool needs_grad(const std::vector<Tensor<T>>& inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const auto& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+// Records `out` as computed from `inputs` by an op called `name` whose backward is
+// `backward(grad_out, out) -> {grad of each input}`. Does nothing unless grad mode is on and
+// an input requires grad. With save_output, backward receives the output tensor.
+template <class T, class F>
+void record(const char* name, const std::vector<Tensor<T>>& inputs, Tensor<T>& out, F&& backward,
+            bool save_output = false) {
+  if (!needs_grad(inputs)) return;
+  auto node = std::make_shared<FunctionNode<T>>(name, std::forward<F>(backward));
+  node->next_.reserve(inputs.size());
+  for (const auto& t : inputs) node->next_.push_back(gradient_edge(t));
+  if (save_output) node->save_output(out);
+  out.meta().grad_fn = std::move(node);
+}
+
+}  // namespace ink::autograd
