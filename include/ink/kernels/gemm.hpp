@@ -1,15 +1,209 @@
-// GEMM entry point used by the ops: C = alpha * op(A) * op(B) + beta * C, row-major.
-// Part of kernels/. For now it runs the reference loops; the packed, blocked SIMD GEMM
-// replaces the body without any change to callers.
+// GEMM entry points used by the ops: C = alpha * op(A) * op(B) + beta * C, row-major, and its
+// batched form. Part of kernels/: the blocked, packed frame (BLIS / GotoBLAS style), the
+// split of C between threads, and the run-time choice of micro-kernel (AVX-512, AVX2, generic).
 #pragma once
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "ink/core/config.hpp"
+#include "ink/core/cpu_features.hpp"
+#include "ink/core/error.hpp"
+#include "ink/core/parallel.hpp"
+#include "ink/kernels/gemm_microkernel_avx2.hpp"
+#include "ink/kernels/gemm_microkernel_avx512.hpp"
+#include "ink/kernels/gemm_microkernel_generic.hpp"
+#include "ink/kernels/gemm_pack.hpp"
 #include "ink/kernels/gemm_reference.hpp"
+#include "ink/kernels/workspace.hpp"
 
 namespace ink::kernels {
 
+namespace gemm_detail {
+
+inline index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
+
+// Cuts n into ceil(n / cap) nearly equal blocks, each a multiple of `unit` and at most `cap`
+// (cap is a multiple of unit), so that no block is a thin, inefficient leftover.
+inline index_t balanced_block(index_t n, index_t cap, index_t unit) {
+  const index_t blocks = ceil_div(n, cap);
+  return std::min(cap, ceil_div(ceil_div(n, blocks), unit) * unit);
+}
+
+// Below this many multiply-adds a GEMM stays on one thread: waking the OpenMP team and
+// packing B twice cost more than the second core gives back.
+constexpr index_t kMinParallelWork = index_t{96} * 96 * 96;
+
+// The degenerate cases (K == 0 or alpha == 0): C = beta * C, and beta == 0 writes zeros
+// without reading C, as in BLAS (A and B are not read either).
+template <class T>
+void scale_c(index_t M, index_t N, T beta, T* C, index_t ldc) {
+  for (index_t i = 0; i < M; ++i) {
+    T* c = C + i * ldc;
+    if (beta == T(0)) std::fill(c, c + N, T(0));
+    else
+      for (index_t j = 0; j < N; ++j) c[j] *= beta;
+  }
+}
+
+// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel Kern.
+// Loop order (outer to inner): NC columns of C, KC slices of K (pack the KC x NC block of B:
+// it stays in L2), MR rows (pack the MR x KC micro-panel of A: it stays in L1), NR columns
+// (the micro-kernel streams its B micro-panel from L2). The K blocking depends on K alone and
+// tiles sit on the global MR x NR grid, so every element of C sees the same operations in the
+// same order whatever the split between threads.
+template <class Kern, class T>
+void gemm_block(bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, index_t n1, index_t K,
+                T alpha, const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  constexpr int MR = Kern::MR, NR = Kern::NR;
+  const index_t kc_max = balanced_block(K, Kern::KC, 8);
+  const index_t nc_max = balanced_block(n1 - n0, Kern::NC, NR);
+  Workspace& ws = thread_workspace();
+  T* ap = ws.get<T>(kSlotGemmPackA, static_cast<std::size_t>(MR * kc_max));
+  T* bp = ws.get<T>(kSlotGemmPackB, static_cast<std::size_t>(kc_max * nc_max));
+  for (index_t jc = n0; jc < n1; jc += nc_max) {
+    const index_t nb = std::min(nc_max, n1 - jc);
+    for (index_t pc = 0; pc < K; pc += kc_max) {
+      const index_t kb = std::min(kc_max, K - pc);
+      gemm_pack::pack_b<NR>(trans_b, B, ldb, pc, kb, jc, nb, bp);
+      const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
+      for (index_t ic = m0; ic < m1; ic += MR) {
+        const int m = static_cast<int>(std::min<index_t>(MR, m1 - ic));
+        gemm_pack::pack_a<MR>(trans_a, A, lda, ic, m, pc, kb, ap);
+        T* c = C + ic * ldc + jc;
+        for (index_t jr = 0; jr < nb; jr += NR)
+          Kern::tile(m, static_cast<int>(std::min<index_t>(NR, nb - jr)), kb, ap, bp + jr * kb, c + jr,
+                     ldc, alpha, beta_now);
+      }
+    }
+  }
+}
+
+// How C is cut between threads: tm bands of rows times tn bands of columns.
+struct Split {
+  int tm = 1, tn = 1;
+};
+
+// Chooses the split with the least work on the busiest thread, counted per unit of K in
+// multiply-adds: its C area, plus packing (about 16 multiply-adds per packed element: each
+// thread packs B for its columns, and A once per NC block of its columns).
+template <class Kern>
+Split choose_split(index_t M, index_t N, int threads) {
+  const index_t mt = ceil_div(M, Kern::MR), nt = ceil_div(N, Kern::NR);
+  Split best;
+  index_t best_cost = -1;
+  for (int t = threads; t >= 1; --t) {
+    for (int tm = 1; tm <= t; ++tm) {
+      if (t % tm != 0) continue;
+      const int tn = t / tm;
+      if (tm > mt || tn > nt) continue;
+      const index_t rows = std::min(M, ceil_div(mt, tm) * Kern::MR);
+      const index_t cols = std::min(N, ceil_div(nt, tn) * Kern::NR);
+      const index_t cost = rows * cols + 16 * (cols + rows * ceil_div(cols, Kern::NC));
+      if (best_cost < 0 || cost < best_cost) {
+        best_cost = cost;
+        best = {tm, tn};
+      }
+    }
+  }
+  return best;
+}
+
+template <class Kern, class T>
+void gemm_blocked(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
+                  index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  const int threads = (M * N * K < kMinParallelWork || omp_in_parallel()) ? 1 : get_num_threads();
+  const Split s = choose_split<Kern>(M, N, threads);
+  const int parts = s.tm * s.tn;
+  if (parts == 1) {
+    gemm_block<Kern>(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // Bands are whole MR x NR tiles, cut as evenly as the tile counts allow.
+  const index_t mt = ceil_div(M, Kern::MR), nt = ceil_div(N, Kern::NR);
+  std::exception_ptr error;
+#pragma omp parallel num_threads(parts)
+  {
+    // Loop over parts in case OpenMP gave fewer threads than asked for.
+    for (int p = omp_get_thread_num(); p < parts; p += omp_get_num_threads()) {
+      const index_t pi = p / s.tn, pj = p % s.tn;
+      const index_t m0 = std::min(M, mt * pi / s.tm * Kern::MR), m1 = std::min(M, mt * (pi + 1) / s.tm * Kern::MR);
+      const index_t n0 = std::min(N, nt * pj / s.tn * Kern::NR), n1 = std::min(N, nt * (pj + 1) / s.tn * Kern::NR);
+      if (m0 >= m1 || n0 >= n1) continue;
+      try {
+        gemm_block<Kern>(trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      } catch (...) {
+#pragma omp critical(ink_gemm_error)
+        error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace gemm_detail
+
+// C = alpha * op(A) * op(B) + beta * C, row-major; the full contract is gemm_reference's
+// (gemm_reference.hpp). When alpha == 0 or K == 0, A and B are not read. Runs on
+// get_num_threads() threads when the problem is large enough; the result is bitwise the same
+// for any thread count. The micro-kernel follows active_isa().
 template <class T>
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
           index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
-  gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  check<ValueError>(M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
+  check<ValueError>(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) && ldc >= N,
+                    "gemm: leading dimension too small (lda=", lda, " ldb=", ldb, " ldc=", ldc, ")");
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) {
+    gemm_detail::scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  switch (active_isa()) {
+    case Isa::avx512:
+      gemm_detail::gemm_blocked<gemm_avx512::Kernel<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                         beta, C, ldc);
+      return;
+    case Isa::avx2:
+      gemm_detail::gemm_blocked<gemm_avx2::Kernel<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                       beta, C, ldc);
+      return;
+    default:
+      gemm_detail::gemm_blocked<gemm_generic::Kernel<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                          beta, C, ldc);
+  }
+}
+
+// `batch` independent GEMMs with the same shapes; GEMM b reads A + b*stride_a, B + b*stride_b
+// and updates C + b*stride_c. Threads take whole GEMMs when that balances (batch a multiple of
+// the thread count, or many small GEMMs); otherwise each GEMM is split as gemm() splits it.
+// Either way each result is bitwise the same as a lone gemm() call.
+template <class T>
+void gemm_batched(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
+                  index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc, index_t batch,
+                  index_t stride_a, index_t stride_b, index_t stride_c) {
+  check<ValueError>(batch >= 0, "gemm_batched: negative batch ", batch);
+  const int threads = omp_in_parallel() ? 1 : get_num_threads();
+  const bool small = M * N * K < gemm_detail::kMinParallelWork * threads;
+  const bool across = threads > 1 && batch >= threads && (small || batch % threads == 0 || batch >= 4 * threads);
+  if (!across) {
+    for (index_t b = 0; b < batch; ++b)
+      gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
+           C + b * stride_c, ldc);
+    return;
+  }
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (index_t b = 0; b < batch; ++b) {
+    try {
+      gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
+           C + b * stride_c, ldc);
+    } catch (...) {
+#pragma omp critical(ink_gemm_error)
+      error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace ink::kernels

@@ -1,0 +1,140 @@
+// AVX2+FMA register micro-kernels of the GEMM: C[m x n] (+)= alpha * Apanel * Bpanel on packed
+// panels, float (6 x 16) and double (6 x 8). Part of kernels/; driven by the blocked frame in
+// gemm.hpp, which packs the panels (gemm_pack.hpp) and picks this file at run time.
+#pragma once
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "ink/core/config.hpp"
+
+#ifndef INK_TARGET_AVX2
+// The program is built without -march, so every function using AVX2 intrinsics carries the
+// target itself and only runs after cpu_features.hpp confirmed the CPU has it.
+#define INK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+namespace ink::kernels::gemm_avx2 {
+
+#define INK_AVX2_INLINE INK_TARGET_AVX2 __attribute__((always_inline)) inline
+
+// Thin overloads so one kernel body serves float and double.
+template <class T> struct Vec;
+template <> struct Vec<float> {
+  using reg = __m256;
+  static constexpr int lanes = 8;
+};
+template <> struct Vec<double> {
+  using reg = __m256d;
+  static constexpr int lanes = 4;
+};
+
+INK_AVX2_INLINE __m256 set1(float x) { return _mm256_set1_ps(x); }
+INK_AVX2_INLINE __m256d set1(double x) { return _mm256_set1_pd(x); }
+INK_AVX2_INLINE __m256 load(const float* p) { return _mm256_loadu_ps(p); }
+INK_AVX2_INLINE __m256d load(const double* p) { return _mm256_loadu_pd(p); }
+// Lane masks for the partial last vector of an edge tile: lane l is on when l < n.
+INK_AVX2_INLINE __m256i lane_mask(float*, int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+INK_AVX2_INLINE __m256i lane_mask(double*, int n) {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+INK_AVX2_INLINE __m256 load(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
+INK_AVX2_INLINE __m256d load(const double* p, __m256i m) { return _mm256_maskload_pd(p, m); }
+INK_AVX2_INLINE void store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+INK_AVX2_INLINE void store(double* p, __m256d v) { _mm256_storeu_pd(p, v); }
+INK_AVX2_INLINE void store(float* p, __m256 v, __m256i m) { _mm256_maskstore_ps(p, m, v); }
+INK_AVX2_INLINE void store(double* p, __m256d v, __m256i m) { _mm256_maskstore_pd(p, m, v); }
+INK_AVX2_INLINE __m256 fmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+INK_AVX2_INLINE __m256d fmadd(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
+INK_AVX2_INLINE __m256 mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+INK_AVX2_INLINE __m256d mul(__m256d a, __m256d b) { return _mm256_mul_pd(a, b); }
+INK_AVX2_INLINE __m256 add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
+INK_AVX2_INLINE __m256d add(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
+
+// Same contract as gemm_avx512::micro_kernel: the top-left M x (NV vectors) of a tile from
+// packed panels, `last` valid lanes in the last vector, C = alpha * acc + beta * C.
+// Masked loads and stores (vmaskmov) are slow on AMD, so full vectors use plain ones.
+template <class T, int MR, int NR, int M, int NV>
+INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c,
+                                  index_t ldc, T alpha, T beta, int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  R acc[M][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+
+#pragma GCC unroll 4
+  for (index_t k = 0; k < kc; ++k) {
+    R bv[NV];
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      const R av = set1(a[i]);
+#pragma GCC unroll 2
+      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  const __m256i tail = lane_mask(static_cast<T*>(nullptr), last);
+  const bool partial = last < L;
+  const R va = set1(alpha), vb = set1(beta);
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) {
+    T* ci = c + i * ldc;
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) {
+      const bool masked = j == NV - 1 && partial;
+      R r = mul(acc[i][j], va);
+      if (beta != T(0)) {
+        const R old = masked ? load(ci + j * L, tail) : load(ci + j * L);
+        r = beta == T(1) ? add(r, old) : fmadd(vb, old, r);
+      }
+      if (masked) store(ci + j * L, r, tail);
+      else store(ci + j * L, r);
+    }
+  }
+}
+
+#undef INK_AVX2_INLINE
+
+// The tile shape and the table of edge variants the frame calls.
+template <class T>
+struct Kernel {
+  static constexpr int kLanes = Vec<T>::lanes;
+  // 6 rows x 2 vectors = 12 accumulators (+2 for B, +1 broadcast, of 16 ymm): the largest
+  // tile that fits the register file, and 12 >= 8 independent chains for 2 FMA pipes.
+  static constexpr int MR = 6;
+  static constexpr int NV = 2;
+  static constexpr int NR = NV * kLanes;
+  // The A micro-panel (6 x KC) stays in L1, the B block (KC x NC) in L2; see docs/kernels.md.
+  static constexpr index_t KC = 256;
+  static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+
+  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int);
+
+  template <int M, int... V>
+  static constexpr std::array<Fn, NV> row(std::integer_sequence<int, V...>) {
+    return {&micro_kernel<T, MR, NR, M, V + 1>...};
+  }
+  template <int... Mi>
+  static constexpr std::array<std::array<Fn, NV>, MR> table(std::integer_sequence<int, Mi...>) {
+    return {row<Mi + 1>(std::make_integer_sequence<int, NV>{})...};
+  }
+  static constexpr std::array<std::array<Fn, NV>, MR> kTable = table(std::make_integer_sequence<int, MR>{});
+
+  // C tile of m <= MR rows and n <= NR columns.
+  static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {
+    const int nv = (n + kLanes - 1) / kLanes;
+    kTable[m - 1][nv - 1](kc, a, b, c, ldc, alpha, beta, n - (nv - 1) * kLanes);
+  }
+};
+
+}  // namespace ink::kernels::gemm_avx2

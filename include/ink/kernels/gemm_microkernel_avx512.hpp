@@ -1,0 +1,136 @@
+// AVX-512 register micro-kernels of the GEMM: C[m x n] (+)= alpha * Apanel * Bpanel on packed
+// panels, float (8 x 48) and double (8 x 24). Part of kernels/; driven by the blocked frame in
+// gemm.hpp, which packs the panels (gemm_pack.hpp) and picks this file at run time.
+#pragma once
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "ink/core/config.hpp"
+
+#ifndef INK_TARGET_AVX512
+// The program is built without -march, so every function using AVX-512 intrinsics carries the
+// target itself and only runs after cpu_features.hpp confirmed the CPU has it.
+#define INK_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+#endif
+
+namespace ink::kernels::gemm_avx512 {
+
+#define INK_AVX512_INLINE INK_TARGET_AVX512 __attribute__((always_inline)) inline
+
+// Thin overloads so one kernel body serves float and double.
+template <class T> struct Vec;
+template <> struct Vec<float> {
+  using reg = __m512;
+  using mask = __mmask16;
+  static constexpr int lanes = 16;
+};
+template <> struct Vec<double> {
+  using reg = __m512d;
+  using mask = __mmask8;
+  static constexpr int lanes = 8;
+};
+
+INK_AVX512_INLINE __m512 set1(float x) { return _mm512_set1_ps(x); }
+INK_AVX512_INLINE __m512d set1(double x) { return _mm512_set1_pd(x); }
+INK_AVX512_INLINE __m512 load(const float* p) { return _mm512_loadu_ps(p); }
+INK_AVX512_INLINE __m512d load(const double* p) { return _mm512_loadu_pd(p); }
+INK_AVX512_INLINE __m512 load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+INK_AVX512_INLINE __m512d load(const double* p, __mmask8 m) { return _mm512_maskz_loadu_pd(m, p); }
+INK_AVX512_INLINE void store(float* p, __m512 v, __mmask16 m) { _mm512_mask_storeu_ps(p, m, v); }
+INK_AVX512_INLINE void store(double* p, __m512d v, __mmask8 m) { _mm512_mask_storeu_pd(p, m, v); }
+INK_AVX512_INLINE __m512 fmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+INK_AVX512_INLINE __m512d fmadd(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
+INK_AVX512_INLINE __m512 mul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
+INK_AVX512_INLINE __m512d mul(__m512d a, __m512d b) { return _mm512_mul_pd(a, b); }
+INK_AVX512_INLINE __m512 add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+INK_AVX512_INLINE __m512d add(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+
+// Computes the top-left M x (NV vectors) of a tile: A is packed MR values per k, B is packed
+// NR values per k (gemm_pack.hpp), and `last` lanes of the last vector are valid. M < MR and
+// NV < NR / lanes are the edge tiles: they do only the work the edge needs, with the same
+// per-element operations as a full tile, so the result of an element does not depend on which
+// tile shape computed it (and hence not on how C was split between threads).
+// C = alpha * acc + beta * C; beta == 0 writes C without reading it.
+template <class T, int MR, int NR, int M, int NV>
+INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c,
+                                    index_t ldc, T alpha, T beta, int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  R acc[M][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+
+#pragma GCC unroll 4
+  for (index_t k = 0; k < kc; ++k) {
+    R bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) {
+      const R av = set1(a[i]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  const typename Vec<T>::mask full = static_cast<typename Vec<T>::mask>(~0u);
+  const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
+  const R va = set1(alpha), vb = set1(beta);
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i) {
+    T* ci = c + i * ldc;
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      const typename Vec<T>::mask mk = j == NV - 1 ? tail : full;
+      R r = mul(acc[i][j], va);
+      if (beta == T(1)) r = add(r, load(ci + j * L, mk));
+      else if (beta != T(0)) r = fmadd(vb, load(ci + j * L, mk), r);
+      store(ci + j * L, r, mk);
+    }
+  }
+}
+
+#undef INK_AVX512_INLINE
+
+// The tile shape and the table of edge variants the frame calls.
+template <class T>
+struct Kernel {
+  static constexpr int kLanes = Vec<T>::lanes;
+  // 8 rows x 3 vectors = 24 accumulators (+3 for B, +1 broadcast, of 32 zmm): enough
+  // independent FMA chains to hide the 4-cycle latency of 2 FMA pipes (>= 8 needed), and
+  // 11 loads per 24 FMAs stays well inside 2 loads per cycle. MR = 8 divides the M of the
+  // usual conv-as-GEMM shapes (output channels); NR spans three vectors.
+  static constexpr int MR = 8;
+  static constexpr int NV = 3;
+  static constexpr int NR = NV * kLanes;
+  // KC: the A micro-panel (MR x KC) stays in L1 (8 KiB of 32 for float) while the packed B
+  // block (KC x NC) streams from L2 (480 KiB of 1 MiB). See docs/kernels.md.
+  static constexpr index_t KC = 256;
+  static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+
+  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int);
+
+  template <int M, int... V>
+  static constexpr std::array<Fn, NV> row(std::integer_sequence<int, V...>) {
+    return {&micro_kernel<T, MR, NR, M, V + 1>...};
+  }
+  template <int... Mi>
+  static constexpr std::array<std::array<Fn, NV>, MR> table(std::integer_sequence<int, Mi...>) {
+    return {row<Mi + 1>(std::make_integer_sequence<int, NV>{})...};
+  }
+  static constexpr std::array<std::array<Fn, NV>, MR> kTable = table(std::make_integer_sequence<int, MR>{});
+
+  // C tile of m <= MR rows and n <= NR columns.
+  static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {
+    const int nv = (n + kLanes - 1) / kLanes;
+    kTable[m - 1][nv - 1](kc, a, b, c, ldc, alpha, beta, n - (nv - 1) * kLanes);
+  }
+};
+
+}  // namespace ink::kernels::gemm_avx512

@@ -1,0 +1,40 @@
+// Portable C++ micro-kernel of the GEMM, for CPUs without AVX2 (or INK_ISA=generic): plain
+// loops over a small register tile that the compiler vectorises for the baseline ISA (SSE2 on
+// x86-64). Part of kernels/; driven by the blocked frame in gemm.hpp.
+#pragma once
+#include "ink/core/config.hpp"
+
+namespace ink::kernels::gemm_generic {
+
+template <class T>
+struct Kernel {
+  // 4 rows x 8 floats (or 4 doubles) = 8 SSE registers of accumulators, half of the 16
+  // available, leaving room for the B row and the broadcast without spills.
+  static constexpr int MR = 4;
+  static constexpr int NR = 32 / static_cast<int>(sizeof(T));
+  static constexpr index_t KC = 256;
+  static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+
+  // C tile of m <= MR rows and n <= NR columns. The packed panels are zero-padded to MR x NR,
+  // so the loops always run over the full tile (fixed trip counts the compiler unrolls and
+  // vectorises) and only the stores are trimmed to the edge.
+  static void tile(int m, int n, index_t kc, const T* __restrict a, const T* __restrict b, T* c,
+                   index_t ldc, T alpha, T beta) {
+    T acc[MR][NR] = {};
+    for (index_t k = 0; k < kc; ++k) {
+      for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
+      a += MR;
+      b += NR;
+    }
+    for (int i = 0; i < m; ++i) {
+      T* ci = c + i * ldc;
+      for (int j = 0; j < n; ++j) {
+        const T r = alpha * acc[i][j];
+        ci[j] = beta == T(0) ? r : beta == T(1) ? r + ci[j] : r + beta * ci[j];
+      }
+    }
+  }
+};
+
+}  // namespace ink::kernels::gemm_generic

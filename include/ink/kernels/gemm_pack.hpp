@@ -1,0 +1,58 @@
+// Packing for the blocked GEMM: copies a block of op(A) or op(B) into the contiguous,
+// zero-padded panel layout the micro-kernels read, absorbing transposes and leading dimensions.
+// Part of kernels/; used by the frame in gemm.hpp for every ISA.
+#pragma once
+#include <algorithm>
+
+#include "ink/core/config.hpp"
+
+namespace ink::kernels::gemm_pack {
+
+// A micro-panel: rows [i0, i0+m) and columns [k0, k0+kc) of op(A), stored k-major with MR
+// values per k (dst[k*MR + i]); rows m..MR-1 are zero so a full-tile kernel may read them.
+template <int MR, class T>
+void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
+  if (trans) {  // op(A)(i, k) = A[k*lda + i]: each k is a contiguous run of m values
+    for (index_t k = 0; k < kc; ++k) {
+      const T* src = A + (k0 + k) * lda + i0;
+      T* d = dst + k * MR;
+      for (int i = 0; i < m; ++i) d[i] = src[i];
+      for (int i = m; i < MR; ++i) d[i] = T(0);
+    }
+    return;
+  }
+  // op(A)(i, k) = A[i*lda + k]: a transpose of m rows; rows are read contiguously.
+  for (int i = 0; i < m; ++i) {
+    const T* src = A + (i0 + i) * lda + k0;
+    for (index_t k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
+  }
+  for (int i = m; i < MR; ++i)
+    for (index_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
+}
+
+// A block of op(B): rows [k0, k0+kc), columns [j0, j0+n), cut into micro-panels of NR columns;
+// panel p starts at dst + p*kc*NR and holds NR values per k (dst[k*NR + j]), zero-padded past n.
+template <int NR, class T>
+void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
+  for (index_t p = 0; p * NR < n; ++p, dst += kc * NR) {
+    const int w = static_cast<int>(std::min<index_t>(NR, n - p * NR));
+    const index_t jp = j0 + p * NR;
+    if (trans) {  // op(B)(k, j) = B[j*ldb + k]: a transpose; columns of op(B) are read contiguously
+      for (int j = 0; j < w; ++j) {
+        const T* src = B + (jp + j) * ldb + k0;
+        for (index_t k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+      }
+      for (int j = w; j < NR; ++j)
+        for (index_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
+    } else {  // op(B)(k, j) = B[k*ldb + j]: each k is a contiguous run of w values
+      for (index_t k = 0; k < kc; ++k) {
+        const T* src = B + (k0 + k) * ldb + jp;
+        T* d = dst + k * NR;
+        for (int j = 0; j < w; ++j) d[j] = src[j];
+        for (int j = w; j < NR; ++j) d[j] = T(0);
+      }
+    }
+  }
+}
+
+}  // namespace ink::kernels::gemm_pack

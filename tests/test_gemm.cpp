@@ -1,0 +1,269 @@
+// kernels/gemm: the blocked GEMM against the reference oracle at every ISA this CPU supports,
+// all transposes, edge shapes, alpha/beta cases, leading dimensions, thread-count invariance,
+// and the batched form.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ink/core.hpp>
+#include <ink/kernels/gemm.hpp>
+
+using namespace ink;
+using ink::kernels::gemm;
+using ink::kernels::gemm_batched;
+using ink::kernels::gemm_reference;
+
+namespace {
+
+// Restores the process-wide ISA and thread count when a test section ends.
+struct IsaGuard {
+  Isa isa = active_isa();
+  int threads = get_num_threads();
+  ~IsaGuard() {
+    set_active_isa(isa);
+    set_num_threads(threads);
+  }
+};
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+    if (isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+template <class T>
+std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
+// One GEMM problem stored with padded leading dimensions; the padding holds NaN so a read of
+// it would show up in C.
+template <class T>
+struct Problem {
+  bool ta, tb;
+  index_t M, N, K, lda, ldb, ldc;
+  T alpha, beta;
+  std::vector<T> A, B, C;
+
+  Problem(bool ta_, bool tb_, index_t M_, index_t N_, index_t K_, T alpha_, T beta_, std::mt19937& rng,
+          index_t pad = 0)
+      : ta(ta_), tb(tb_), M(M_), N(N_), K(K_), alpha(alpha_), beta(beta_) {
+    const index_t a_rows = ta ? K : M, a_cols = ta ? M : K;
+    const index_t b_rows = tb ? N : K, b_cols = tb ? K : N;
+    lda = a_cols + pad;
+    ldb = b_cols + 2 * pad;
+    ldc = N + 3 * pad;
+    A = padded(a_rows, a_cols, lda, rng);
+    B = padded(b_rows, b_cols, ldb, rng);
+    C = padded(M, N, ldc, rng);
+    if (beta == T(0))  // BLAS semantics: C is not read, so NaN must not propagate
+      for (index_t i = 0; i < M; ++i)
+        for (index_t j = 0; j < N; ++j) C[i * ldc + j] = std::numeric_limits<T>::quiet_NaN();
+  }
+
+  static std::vector<T> padded(index_t rows, index_t cols, index_t ld, std::mt19937& rng) {
+    std::vector<T> v = random_vector<T>(static_cast<std::size_t>(std::max<index_t>(rows * ld, 1)), rng);
+    for (index_t r = 0; r < rows; ++r)
+      for (index_t c = cols; c < ld; ++c) v[r * ld + c] = std::numeric_limits<T>::quiet_NaN();
+    return v;
+  }
+
+  std::vector<T> run_fast() const {
+    std::vector<T> c = C;
+    gemm(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, c.data(), ldc);
+    return c;
+  }
+};
+
+std::string describe(Isa isa, bool ta, bool tb, index_t M, index_t N, index_t K, double alpha, double beta) {
+  return std::string(isa_name(isa)) + " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) +
+         " M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+         " alpha=" + std::to_string(alpha) + " beta=" + std::to_string(beta);
+}
+
+// Checks the fast GEMM against the reference evaluated in double precision. Each element's
+// tolerance is relative to the magnitude of what it sums, |alpha| sum_k |a||b| + |beta||c|:
+// float to 1e-5 (loosened linearly past K = 1024, as rounding error grows with K), double to
+// 1e-12. Also checks that C's padding columns were left alone.
+template <class T>
+void check_against_reference(const Problem<T>& p, Isa isa) {
+  const std::vector<T> got = p.run_fast();
+  auto to_double = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
+  std::vector<double> A = to_double(p.A), B = to_double(p.B), C = to_double(p.C);
+  std::vector<double> Aabs(A.size()), Babs(B.size()), Cabs(C.size());
+  for (std::size_t i = 0; i < A.size(); ++i) Aabs[i] = std::fabs(A[i]);
+  for (std::size_t i = 0; i < B.size(); ++i) Babs[i] = std::fabs(B[i]);
+  for (std::size_t i = 0; i < C.size(); ++i) Cabs[i] = p.beta == T(0) ? 0.0 : std::fabs(C[i]);
+  gemm_reference<double>(p.ta, p.tb, p.M, p.N, p.K, p.alpha, A.data(), p.lda, B.data(), p.ldb, p.beta,
+                         C.data(), p.ldc);
+  gemm_reference<double>(p.ta, p.tb, p.M, p.N, p.K, std::fabs(double(p.alpha)), Aabs.data(), p.lda,
+                         Babs.data(), p.ldb, std::fabs(double(p.beta)), Cabs.data(), p.ldc);
+  const double rel = sizeof(T) == 4 ? 1e-5 * std::max(1.0, double(p.K) / 1024) : 1e-12;
+  index_t bad = 0;
+  double worst = 0;
+  for (index_t i = 0; i < p.M; ++i) {
+    for (index_t j = 0; j < p.N; ++j) {
+      const double g = got[i * p.ldc + j], want = C[i * p.ldc + j];
+      const double err = std::fabs(g - want), tol = rel * Cabs[i * p.ldc + j] + 1e-30;
+      if (!(err <= tol)) ++bad;  // also catches NaN
+      if (tol > 0) worst = std::max(worst, err / tol);
+    }
+    for (index_t j = p.N; j < p.ldc; ++j)
+      if (!std::isnan(got[i * p.ldc + j])) ++bad;  // padding was NaN and must stay untouched
+  }
+  INFO(describe(isa, p.ta, p.tb, p.M, p.N, p.K, p.alpha, p.beta) << " worst err/tol=" << worst);
+  CHECK(bad == 0);
+}
+
+struct Shape3 {
+  index_t M, N, K;
+};
+
+// Primes and sizes that divide none of the tile or block sizes (MR, NR, KC, NC), plus exact
+// tiles; together they cross every edge: partial rows, partial vectors, several K slices
+// (K > KC) and several column blocks (N > NC).
+const std::vector<Shape3> kEdgeShapes = {
+    {1, 1, 1},    {7, 17, 31},  {33, 97, 1},   {17, 515, 33}, {97, 31, 257},
+    {257, 33, 515}, {31, 257, 97}, {515, 7, 17}, {8, 48, 256},  {16, 96, 512},
+};
+
+template <class T>
+void edge_shapes_all_isas() {
+  IsaGuard guard;
+  std::mt19937 rng(1234);
+  for (Isa isa : supported_isas()) {
+    set_active_isa(isa);
+    for (int t = 0; t < 4; ++t)
+      for (const Shape3& s : kEdgeShapes) {
+        Problem<T> p(t & 1, t & 2, s.M, s.N, s.K, T(1), T(0), rng);
+        check_against_reference(p, isa);
+      }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gemm float matches the reference on edge shapes, every ISA and transpose") {
+  edge_shapes_all_isas<float>();
+}
+
+TEST_CASE("gemm double matches the reference on edge shapes, every ISA and transpose") {
+  edge_shapes_all_isas<double>();
+}
+
+TEMPLATE_TEST_CASE("gemm handles alpha, beta and padded leading dimensions", "", float, double) {
+  IsaGuard guard;
+  std::mt19937 rng(99);
+  const double alphas[] = {1.0, -0.5, 2.0};
+  const double betas[] = {0.0, 1.0, -1.5};
+  for (Isa isa : supported_isas()) {
+    set_active_isa(isa);
+    for (double alpha : alphas)
+      for (double beta : betas)
+        for (int t = 0; t < 4; ++t) {
+          Problem<TestType> p(t & 1, t & 2, 37, 71, 300, TestType(alpha), TestType(beta), rng, /*pad=*/5);
+          check_against_reference(p, isa);
+        }
+  }
+}
+
+TEMPLATE_TEST_CASE("gemm matches the reference on random shapes", "", float, double) {
+  IsaGuard guard;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<index_t> dim(1, 140);
+  for (Isa isa : supported_isas()) {
+    set_active_isa(isa);
+    for (int r = 0; r < 12; ++r) {
+      Problem<TestType> p(rng() & 1, rng() & 1, dim(rng), dim(rng), dim(rng), TestType(0.75), TestType(0.5),
+                          rng, static_cast<index_t>(rng() % 3));
+      check_against_reference(p, isa);
+    }
+  }
+}
+
+TEST_CASE("gemm degenerate sizes: K == 0 and alpha == 0 scale C, M == 0 does nothing") {
+  std::vector<float> C = {1, 2, 3, 4}, A = {std::numeric_limits<float>::quiet_NaN()};
+  gemm<float>(false, false, 2, 2, 0, 1.0f, A.data(), 1, A.data(), 2, 2.0f, C.data(), 2);
+  CHECK(C == std::vector<float>{2, 4, 6, 8});
+  gemm<float>(false, false, 2, 2, 1, 0.0f, A.data(), 1, A.data(), 2, 0.5f, C.data(), 2);
+  CHECK(C == std::vector<float>{1, 2, 3, 4});
+  C = {std::numeric_limits<float>::quiet_NaN(), 1, 1, 1};
+  gemm<float>(false, false, 2, 2, 0, 1.0f, A.data(), 1, A.data(), 2, 0.0f, C.data(), 2);
+  CHECK(C == std::vector<float>{0, 0, 0, 0});
+  gemm<float>(false, false, 0, 2, 3, 1.0f, nullptr, 3, nullptr, 2, 1.0f, C.data(), 2);
+  CHECK(C == std::vector<float>{0, 0, 0, 0});
+}
+
+TEST_CASE("gemm rejects leading dimensions shorter than a row") {
+  std::vector<float> A(16), B(16), C(16);
+  CHECK_THROWS_AS(gemm<float>(false, false, 2, 2, 4, 1.0f, A.data(), 3, B.data(), 2, 0.0f, C.data(), 2),
+                  ValueError);
+  CHECK_THROWS_AS(gemm<float>(false, true, 2, 2, 4, 1.0f, A.data(), 4, B.data(), 2, 0.0f, C.data(), 2),
+                  ValueError);
+  CHECK_THROWS_AS(gemm<float>(false, false, 2, 3, 4, 1.0f, A.data(), 4, B.data(), 3, 0.0f, C.data(), 2),
+                  ValueError);
+}
+
+TEMPLATE_TEST_CASE("gemm gives bitwise the same result on 1 and 2 threads", "", float, double) {
+  IsaGuard guard;
+  std::mt19937 rng(5);
+  // Tall (split by rows), wide (split by columns), and a conv-like shape; all large enough
+  // to run in parallel.
+  const std::vector<Shape3> shapes = {{515, 33, 257}, {33, 515, 257}, {64, 784, 300}, {257, 255, 129}};
+  for (Isa isa : supported_isas()) {
+    set_active_isa(isa);
+    for (const Shape3& s : shapes)
+      for (int t = 0; t < 4; ++t) {
+        Problem<TestType> p(t & 1, t & 2, s.M, s.N, s.K, TestType(1.25), TestType(-0.5), rng);
+        set_num_threads(1);
+        const std::vector<TestType> one = p.run_fast();
+        set_num_threads(2);
+        const std::vector<TestType> two = p.run_fast();
+        INFO(describe(isa, p.ta, p.tb, s.M, s.N, s.K, 1.25, -0.5));
+        CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(TestType)) == 0);
+      }
+  }
+}
+
+TEMPLATE_TEST_CASE("gemm_batched equals one gemm per batch entry, at 1 and 2 threads", "", float, double) {
+  IsaGuard guard;
+  std::mt19937 rng(11);
+  struct Case {
+    index_t batch, M, N, K;
+  };
+  // Small GEMMs (threads take whole GEMMs), and few large ones (each GEMM is split).
+  for (const Case& cs : {Case{6, 13, 29, 21}, Case{3, 150, 97, 130}, Case{1, 40, 40, 40}}) {
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      const index_t lda = ta ? cs.M : cs.K, ldb = tb ? cs.K : cs.N, ldc = cs.N;
+      // Strides leave gaps between entries, which must stay untouched.
+      const index_t sa = cs.M * cs.K + 3, sb = cs.K * cs.N + 1, sc = cs.M * cs.N + 2;
+      const std::vector<TestType> A = random_vector<TestType>(cs.batch * sa, rng);
+      const std::vector<TestType> B = random_vector<TestType>(cs.batch * sb, rng);
+      const std::vector<TestType> C0 = random_vector<TestType>(cs.batch * sc, rng);
+      std::vector<TestType> want = C0;
+      set_num_threads(1);
+      for (index_t b = 0; b < cs.batch; ++b)
+        gemm<TestType>(ta, tb, cs.M, cs.N, cs.K, TestType(0.5), A.data() + b * sa, lda, B.data() + b * sb, ldb,
+                       TestType(2), want.data() + b * sc, ldc);
+      for (int threads : {1, 2}) {
+        set_num_threads(threads);
+        std::vector<TestType> got = C0;
+        gemm_batched<TestType>(ta, tb, cs.M, cs.N, cs.K, TestType(0.5), A.data(), lda, B.data(), ldb,
+                               TestType(2), got.data(), ldc, cs.batch, sa, sb, sc);
+        INFO("batch=" << cs.batch << " M=" << cs.M << " N=" << cs.N << " K=" << cs.K << " t=" << t
+                      << " threads=" << threads);
+        CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(TestType)) == 0);
+      }
+    }
+  }
+}
