@@ -2,4 +2,4 @@
 #pragma once
 #include "ink/core.hpp"
 #include "ink/kernels/gemm.hpp"
-#include "ink/tensor.hpp"
+#include "ink/ops.hpp"

@@ -1,7 +1,7 @@
 // Tensor<T>: a shared, 64-byte aligned storage seen through a shape, strides and an offset.
 // Views (reshape, transpose, slice, expand ...) share storage with their base. This header
 // holds the data structure and the raw, non-differentiable accessors; the differentiable
-// methods declared here are defined in ops/ (include <ink/tensor.hpp> or <ink/ink.hpp>).
+// methods declared here are defined in ops/ (include <ink/ops.hpp> or <ink/ink.hpp>).
 // Part of tensor/: above core/ and kernels/, below autograd/.
 #pragma once
 #include <cstdint>

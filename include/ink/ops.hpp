@@ -1,4 +1,4 @@
-// Tensor<T> and everything that works on it: creation, views, broadcasting math, reductions,
+// The ops floor and everything below it: Tensor<T> and all that works on it: creation, views, broadcasting math, reductions,
 // matmul, autograd (backward, autograd::grad, NoGradGuard, gradcheck), printing and Eigen interop.
 #pragma once
 #include "ink/autograd/engine.hpp"
