@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds bench_gemm (Release, build/gemm) and runs ink against Eigen and OpenBLAS in one
+# process, repetitions randomly interleaved, then prints median GFLOP/s and the ratios
+# ink time / peer time (below 1: ink is faster). Extra arguments go to the benchmark, e.g.
+#   bench/run_gemm.sh --benchmark_filter='1024x|fma'     REPS=9 bench/run_gemm.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# OpenBLAS is an optional peer; Google Benchmark is required.
+if [ "$(id -u)" = 0 ] && ! dpkg -s libopenblas-dev libbenchmark-dev >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y libopenblas-dev libbenchmark-dev >/dev/null
+fi
+
+build=build/gemm
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j "$(nproc)" --target bench_gemm >/dev/null
+
+out="$build/bench_gemm.json"
+# The environment pins OpenBLAS to its Haswell (AVX2) kernels; unset that here only, so
+# OpenBLAS runs its AVX-512 kernels. Its worker threads stop spinning quickly
+# (OPENBLAS_THREAD_TIMEOUT) so that they do not steal the second core from the next benchmark.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 \
+  "$build/bench/bench_gemm" --benchmark_repetitions="${REPS:-5}" --benchmark_enable_random_interleaving=true \
+  --benchmark_report_aggregates_only=true --benchmark_out="$out" --benchmark_out_format=json \
+  --benchmark_min_time="${MIN_TIME:-0.2}" "$@" >/dev/null
+
+python3 - "$out" <<'EOF'
+import json, sys
+runs = json.load(open(sys.argv[1]))["benchmarks"]
+med = {}
+for r in runs:
+    if r.get("aggregate_name") == "median":
+        med[r["run_name"].removesuffix("/real_time")] = r["FLOPS"] / 1e9
+for t in (1, 2):
+    peak = med.get(f"fma_peak/threads:{t}")
+    if peak:
+        print(f"FMA-only burst, {t} thread(s): {peak:.0f} GFLOP/s (what the cores gave during this run)")
+print()
+print("| M x N x K | threads | ink GFLOP/s | Eigen | OpenBLAS | ink/Eigen time | ink/OpenBLAS time |")
+print("|---|---|---|---|---|---|---|")
+order = ["256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048",
+         "64x3136x576", "128x784x1152", "256x196x2304", "32x784x9"]
+for shape, th in [(s, f"threads:{t}") for s in order for t in (1, 2)]:
+    if f"sgemm/ink/{shape}/{th}" not in med:
+        continue
+    ink = med[f"sgemm/ink/{shape}/{th}"]
+    eig = med.get(f"sgemm/eigen/{shape}/{th}")
+    obl = med.get(f"sgemm/openblas/{shape}/{th}")
+    fmt = lambda x: f"{x:.1f}" if x else "-"
+    ratio = lambda x: f"{x / ink:.2f}" if x else "-"  # time ratio = peer GFLOP/s / ink GFLOP/s
+    print(f"| {shape} | {th.split(':')[1]} | {ink:.1f} | {fmt(eig)} | {fmt(obl)} | {ratio(eig)} | {ratio(obl)} |")
+EOF
