@@ -1,0 +1,557 @@
+// The table-driven op harness (in the spirit of ggml's test-backend-ops). Every op is one row
+// of a table below, written once as a generic lambda so that the same row runs in float and in
+// double. Its cases (shapes, options, inputs) live in golden/ops_golden.txt, made by
+// golden/make_golden.py with PyTorch; each case is checked for
+//   1. the forward output against PyTorch's float32 output (and the double forward too),
+//   2. the input gradients, for PyTorch's random grad_output, against PyTorch's float32 ones,
+//   3. gradcheck in double (autograd's Jacobian against central finite differences),
+//   4. gradgradcheck in double (the backward pass is itself differentiable).
+// Non-differentiable ops (argmax, comparisons, sign) have their own table, checked for exact
+// forward equality. Every op of the golden file needs a row and every row needs golden cases.
+// Adding an op = one row here + its cases and its torch reference in make_golden.py.
+//
+// TOLERANCE ("to 1e-6 relative in float32"). A float32 value `a` computed by ink matches the
+// PyTorch float32 value `b` when
+//     |a - b| <= 1e-6 * max(|b|, 1),
+// i.e. 1e-6 relative (about 8 float32 ulps), with an absolute floor of 1e-6 for |b| < 1.
+// The rule is the same for every output and every input gradient of every case, sums and
+// matrix products included; none is exempt. (Measured: the worst case uses 0.24 of it, the
+// batched matmul; the 13x33 @ 33x9 product and the 48-term sums stay under 0.12.)
+// The double-precision forward (the same row instantiated for double, on the same inputs) is
+// also compared with the float32 golden value, with the same 1e-6 but relative to the tensor's
+// largest magnitude: |a - b| <= 1e-6 * max(|b|, 1, max_j |b_j|). That scale is needed there
+// because the golden value carries PyTorch's own float32 rounding error, which for a sum whose
+// terms cancel is relative to the terms, not to the small result: ink's double 13x33 @ 33x9
+// product differs from PyTorch's float32 one by 0.95 of the per-element rule, 0.20 of this one.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ink/ops.hpp>
+
+using namespace ink;
+
+namespace {
+
+// ---------------------------------------------------------------- the golden file
+struct GoldenTensor {
+  Shape shape;
+  std::vector<float> values;
+};
+
+// The options of a case (key=value tokens of its header line).
+class Options {
+ public:
+  std::string case_name;
+  std::map<std::string, std::string> kv;
+
+  bool has(const std::string& key) const { return kv.count(key) > 0; }
+  // An option that may be absent: false when absent, else its integer value != 0.
+  bool flag(const std::string& key) const { return has(key) && integer(key) != 0; }
+  index_t integer(const std::string& key) const { return parse_int(get(key), key); }
+  double number(const std::string& key) const {
+    const std::string& v = get(key);
+    std::size_t used = 0;
+    double d = 0;
+    try {
+      d = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size()) fail(key, "is not a number: '" + v + "'");
+    return d;
+  }
+  std::optional<double> optional_number(const std::string& key) const {
+    if (get(key) == "none") return std::nullopt;
+    return number(key);
+  }
+  std::optional<index_t> optional_integer(const std::string& key) const {
+    if (get(key) == "none") return std::nullopt;
+    return integer(key);
+  }
+  Shape shape(const std::string& key) const;
+
+ private:
+  const std::string& get(const std::string& key) const {
+    auto it = kv.find(key);
+    if (it == kv.end()) fail(key, "is missing");
+    return it->second;
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw std::runtime_error("case " + case_name + ": option '" + key + "' " + what);
+  }
+  index_t parse_int(const std::string& v, const std::string& key) const {
+    std::size_t used = 0;
+    long long i = 0;
+    try {
+      i = std::stoll(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size() || v.empty()) fail(key, "is not an integer: '" + v + "'");
+    return static_cast<index_t>(i);
+  }
+};
+
+// "[2,3,4]" -> {2,3,4}; "[]" -> {} (a 0-dim tensor); nullopt when malformed.
+std::optional<Shape> parse_shape(const std::string& token) {
+  if (token.size() < 2 || token.front() != '[' || token.back() != ']') return std::nullopt;
+  Shape shape;
+  const std::string body = token.substr(1, token.size() - 2);
+  if (body.empty()) return shape;
+  std::stringstream ss(body);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (used != part.size()) return std::nullopt;
+    shape.push_back(static_cast<index_t>(v));
+  }
+  return shape;
+}
+
+Shape Options::shape(const std::string& key) const {
+  auto s = parse_shape(get(key));
+  if (!s) fail(key, "is not a list like [2,-1]: '" + get(key) + "'");
+  return *s;
+}
+
+struct GoldenCase {
+  std::string name, op, header;  // header: the whole "case ..." line, for messages
+  int line = 0;
+  Options options;
+  std::vector<GoldenTensor> inputs;
+  std::vector<bool> requires_grad;
+  std::optional<GoldenTensor> grad_output;  // absent for forward-only cases
+  GoldenTensor output;
+  std::map<std::size_t, GoldenTensor> input_grads;
+};
+
+// Reads the golden format described in make_golden.py. Throws std::runtime_error naming the
+// source and line on anything malformed.
+std::vector<GoldenCase> parse_golden(std::istream& in, const std::string& source) {
+  std::vector<GoldenCase> cases;
+  std::optional<GoldenCase> cur;
+  bool have_output = false;
+  std::string line;
+  int lineno = 0;
+  auto fail = [&](const std::string& what) -> void {
+    throw std::runtime_error(source + ":" + std::to_string(lineno) + ": " + what);
+  };
+  // "<shape> <values...>" from the rest of a stream.
+  auto read_tensor = [&](std::istringstream& ss) {
+    GoldenTensor t;
+    std::string tok;
+    if (!(ss >> tok)) fail("expected a shape like [2,3]");
+    auto shape = parse_shape(tok);
+    if (!shape) fail("malformed shape '" + tok + "'");
+    for (index_t d : *shape)
+      if (d < 0) fail("negative size in shape '" + tok + "'");
+    t.shape = *shape;
+    while (ss >> tok) {
+      char* end = nullptr;
+      const float v = std::strtof(tok.c_str(), &end);  // strtof: exact float32 round trip
+      if (end != tok.c_str() + tok.size()) fail("malformed number '" + tok + "'");
+      t.values.push_back(v);
+    }
+    if (static_cast<index_t>(t.values.size()) != numel(t.shape))
+      fail("shape " + tok + " needs " + std::to_string(numel(t.shape)) + " values, got " +
+           std::to_string(t.values.size()));
+    return t;
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::istringstream ss(line);
+    std::string kw;
+    if (!(ss >> kw) || kw[0] == '#') continue;
+    if (kw == "case") {
+      if (cur) fail("'case' before the 'end' of case " + cur->name);
+      cur.emplace();
+      cur->line = lineno;
+      cur->header = line;
+      have_output = false;
+      if (!(ss >> cur->name)) fail("'case' without a name");
+      cur->options.case_name = cur->name;
+      std::string tok;
+      while (ss >> tok) {
+        const auto eq = tok.find('=');
+        if (eq == std::string::npos || eq == 0) fail("option '" + tok + "' is not key=value");
+        const std::string key = tok.substr(0, eq), value = tok.substr(eq + 1);
+        if (key == "op") cur->op = value;
+        else if (!cur->options.kv.emplace(key, value).second) fail("option '" + key + "' repeated");
+      }
+      if (cur->op.empty()) fail("case " + cur->name + " has no op=");
+      continue;
+    }
+    if (!cur) fail("'" + kw + "' outside a case");
+    if (kw == "in") {
+      int rg = -1;
+      if (!(ss >> rg) || (rg != 0 && rg != 1)) fail("'in' needs requires_grad 0 or 1");
+      cur->requires_grad.push_back(rg == 1);
+      cur->inputs.push_back(read_tensor(ss));
+    } else if (kw == "gout") {
+      cur->grad_output = read_tensor(ss);
+    } else if (kw == "out") {
+      cur->output = read_tensor(ss);
+      have_output = true;
+    } else if (kw == "gin") {
+      std::size_t i = 0;
+      if (!(ss >> i) || i >= cur->inputs.size() || !cur->requires_grad[i])
+        fail("'gin' needs the index of an input that requires grad");
+      if (!cur->input_grads.emplace(i, read_tensor(ss)).second) fail("'gin' repeated for input " + std::to_string(i));
+    } else if (kw == "end") {
+      if (cur->inputs.empty()) fail("case " + cur->name + " has no inputs");
+      if (!have_output) fail("case " + cur->name + " has no 'out'");
+      if (cur->grad_output) {
+        if (cur->grad_output->shape != cur->output.shape) fail("case " + cur->name + ": gout and out differ in shape");
+        for (std::size_t i = 0; i < cur->inputs.size(); ++i)
+          if (cur->requires_grad[i] && !cur->input_grads.count(i))
+            fail("case " + cur->name + ": no 'gin' for input " + std::to_string(i));
+      } else if (!cur->input_grads.empty()) {
+        fail("case " + cur->name + ": 'gin' without 'gout'");
+      }
+      cases.push_back(std::move(*cur));
+      cur.reset();
+    } else {
+      fail("unknown record '" + kw + "'");
+    }
+  }
+  if (cur) throw std::runtime_error(source + ": case " + cur->name + " has no 'end' (file truncated?)");
+  return cases;
+}
+
+const std::vector<GoldenCase>& golden_cases() {
+  static const std::vector<GoldenCase> cases = [] {
+    const std::string path = std::string(INK_TEST_DATA_DIR) + "/golden/ops_golden.txt";
+    std::ifstream f(path);
+    if (!f) throw std::runtime_error("cannot open " + path + " (regenerate it with /usr/bin/python3 tests/golden/make_golden.py)");
+    auto c = parse_golden(f, path);
+    if (c.empty()) throw std::runtime_error(path + ": no cases");
+    return c;
+  }();
+  return cases;
+}
+
+// ---------------------------------------------------------------- the op tables
+template <class T>
+using Inputs = std::vector<Tensor<T>>;
+// The element type of an Inputs<T> argument of a generic lambda.
+template <class X>
+using elem_t = typename std::decay_t<X>::value_type::value_type;
+
+struct DiffOp {
+  std::function<Tensor<float>(const Inputs<float>&, const Options&)> f32;
+  std::function<Tensor<double>(const Inputs<double>&, const Options&)> f64;
+};
+// One row from one generic lambda: the same code drives the float and the double checks.
+template <class F>
+DiffOp row(F f) {
+  return {f, f};
+}
+
+template <class T>
+std::optional<T> optional_value(const Options& o, const std::string& key) {
+  auto v = o.optional_number(key);
+  return v ? std::optional<T>(static_cast<T>(*v)) : std::nullopt;
+}
+// Option tr=1: the op runs on the transpose of its input (a strided, non-contiguous view).
+template <class T>
+Tensor<T> maybe_transposed(const Tensor<T>& x, const Options& o) {
+  return o.flag("tr") ? x.transpose(0, 1) : x;
+}
+// The reductions all take: no dims (every element), or dims=[...] keepdim=0|1.
+template <class T, class All, class Dims>
+Tensor<T> reduce(const Tensor<T>& x, const Options& o, All all, Dims dims) {
+  if (!o.has("dims")) return all(x);
+  return dims(x, o.shape("dims"), ReduceOptions{.keepdim = o.flag("keepdim")});
+}
+
+const std::map<std::string, DiffOp>& diff_ops() {
+  static const std::map<std::string, DiffOp> ops = {
+      // broadcasting binary
+      {"add", row([](const auto& x, const Options&) { return ink::add(x[0], x[1]); })},
+      {"sub", row([](const auto& x, const Options&) { return ink::sub(x[0], x[1]); })},
+      {"mul", row([](const auto& x, const Options&) { return ink::mul(x[0], x[1]); })},
+      {"div", row([](const auto& x, const Options&) { return ink::div(x[0], x[1]); })},
+      {"pow", row([](const auto& x, const Options&) { return x[0].pow(x[1]); })},
+      {"maximum", row([](const auto& x, const Options&) { return ink::maximum(x[0], x[1]); })},
+      {"minimum", row([](const auto& x, const Options&) { return ink::minimum(x[0], x[1]); })},
+      {"where", row([](const auto& x, const Options&) { return ink::where(x[0], x[1], x[2]); })},
+      // tensor-scalar operators
+      {"add_scalar", row([](const auto& x, const Options& o) { return x[0] + o.number("s"); })},
+      {"rsub_scalar", row([](const auto& x, const Options& o) { return o.number("s") - x[0]; })},
+      {"mul_scalar", row([](const auto& x, const Options& o) { return x[0] * o.number("s"); })},
+      {"div_scalar", row([](const auto& x, const Options& o) { return x[0] / o.number("s"); })},
+      {"rdiv_scalar", row([](const auto& x, const Options& o) { return o.number("s") / x[0]; })},
+      // unary
+      {"neg", row([](const auto& x, const Options&) { return -x[0]; })},
+      {"exp", row([](const auto& x, const Options&) { return x[0].exp(); })},
+      {"log", row([](const auto& x, const Options&) { return x[0].log(); })},
+      {"sqrt", row([](const auto& x, const Options&) { return x[0].sqrt(); })},
+      {"abs", row([](const auto& x, const Options&) { return x[0].abs(); })},
+      {"tanh", row([](const auto& x, const Options&) { return x[0].tanh(); })},
+      {"sigmoid", row([](const auto& x, const Options&) { return x[0].sigmoid(); })},
+      {"relu", row([](const auto& x, const Options&) { return x[0].relu(); })},
+      {"pow_scalar", row([](const auto& x, const Options& o) {
+         using T = elem_t<decltype(x)>;
+         return x[0].pow(static_cast<T>(o.number("e")));
+       })},
+      {"clamp", row([](const auto& x, const Options& o) {
+         using T = elem_t<decltype(x)>;
+         return x[0].clamp(optional_value<T>(o, "lo"), optional_value<T>(o, "hi"));
+       })},
+      // reductions
+      {"sum", row([](const auto& x, const Options& o) {
+         return reduce(maybe_transposed(x[0], o), o, [](const auto& t) { return t.sum(); },
+                       [](const auto& t, const Shape& d, ReduceOptions r) { return t.sum(d, r); });
+       })},
+      {"mean", row([](const auto& x, const Options& o) {
+         return reduce(maybe_transposed(x[0], o), o, [](const auto& t) { return t.mean(); },
+                       [](const auto& t, const Shape& d, ReduceOptions r) { return t.mean(d, r); });
+       })},
+      {"max", row([](const auto& x, const Options& o) {
+         return reduce(x[0], o, [](const auto& t) { return t.max(); },
+                       [](const auto& t, const Shape& d, ReduceOptions r) { return t.max(d, r); });
+       })},
+      {"min", row([](const auto& x, const Options& o) {
+         return reduce(x[0], o, [](const auto& t) { return t.min(); },
+                       [](const auto& t, const Shape& d, ReduceOptions r) { return t.min(d, r); });
+       })},
+      {"var", row([](const auto& x, const Options& o) {
+         const bool unbiased = o.flag("unbiased");
+         // var() is the unbiased variance of every element; var({}, false) the biased one.
+         return reduce(x[0], o, [unbiased](const auto& t) { return unbiased ? t.var() : t.var({}, false); },
+                       [unbiased](const auto& t, const Shape& d, ReduceOptions r) { return t.var(d, unbiased, r); });
+       })},
+      // matrix products
+      {"matmul", row([](const auto& x, const Options& o) {
+         return x[0].matmul(o.flag("tb") ? x[1].transpose(-1, -2) : x[1]);
+       })},
+      {"mm", row([](const auto& x, const Options&) { return ink::mm(x[0], x[1]); })},
+      // views and copies
+      {"reshape", row([](const auto& x, const Options& o) { return maybe_transposed(x[0], o).reshape(o.shape("shape")); })},
+      {"view", row([](const auto& x, const Options& o) { return x[0].view(o.shape("shape")); })},
+      {"flatten", row([](const auto& x, const Options& o) { return x[0].flatten(o.integer("start"), o.integer("end")); })},
+      {"transpose", row([](const auto& x, const Options& o) { return x[0].transpose(o.integer("d0"), o.integer("d1")); })},
+      {"t", row([](const auto& x, const Options&) { return x[0].t(); })},
+      {"permute", row([](const auto& x, const Options& o) { return x[0].permute(o.shape("dims")); })},
+      {"narrow", row([](const auto& x, const Options& o) {
+         return x[0].narrow(o.integer("dim"), o.integer("start"), o.integer("length"));
+       })},
+      {"slice", row([](const auto& x, const Options& o) {
+         return x[0].slice(o.integer("dim"), o.optional_integer("start"), o.optional_integer("end"), o.integer("step"));
+       })},
+      {"select", row([](const auto& x, const Options& o) { return x[0].select(o.integer("dim"), o.integer("index")); })},
+      {"squeeze", row([](const auto& x, const Options& o) {
+         return o.has("dim") ? x[0].squeeze(o.integer("dim")) : x[0].squeeze();
+       })},
+      {"unsqueeze", row([](const auto& x, const Options& o) { return x[0].unsqueeze(o.integer("dim")); })},
+      {"expand", row([](const auto& x, const Options& o) { return x[0].expand(o.shape("shape")); })},
+      {"contiguous", row([](const auto& x, const Options& o) { return maybe_transposed(x[0], o).contiguous(); })},
+      {"clone", row([](const auto& x, const Options&) { return x[0].clone(); })},
+      {"cat", row([](const auto& x, const Options& o) { return ink::cat(x, o.integer("dim")); })},
+      {"stack", row([](const auto& x, const Options& o) { return ink::stack(x, o.integer("dim")); })},
+  };
+  return ops;
+}
+
+// Forward-only ops: a float result of any element type, as (shape, values in double).
+struct ForwardResult {
+  Shape shape;
+  std::vector<double> values;
+};
+template <class T>
+ForwardResult forward_result(const Tensor<T>& t) {
+  const auto v = t.to_vector();
+  return {t.shape(), std::vector<double>(v.begin(), v.end())};
+}
+using ForwardOp = std::function<ForwardResult(const Inputs<float>&, const Options&)>;
+
+const std::map<std::string, ForwardOp>& forward_ops() {
+  static const std::map<std::string, ForwardOp> ops = {
+      {"argmax", [](const Inputs<float>& x, const Options& o) {
+         const std::optional<index_t> dim = o.has("dim") ? std::optional<index_t>(o.integer("dim")) : std::nullopt;
+         return forward_result(x[0].argmax(dim, {.keepdim = o.flag("keepdim")}));
+       }},
+      {"eq", [](const Inputs<float>& x, const Options&) { return forward_result(ink::eq(x[0], x[1])); }},
+      {"ne", [](const Inputs<float>& x, const Options&) { return forward_result(ink::ne(x[0], x[1])); }},
+      {"lt", [](const Inputs<float>& x, const Options&) { return forward_result(x[0] < x[1]); }},
+      {"le", [](const Inputs<float>& x, const Options&) { return forward_result(x[0] <= x[1]); }},
+      {"gt", [](const Inputs<float>& x, const Options&) { return forward_result(x[0] > x[1]); }},
+      {"ge", [](const Inputs<float>& x, const Options&) { return forward_result(x[0] >= x[1]); }},
+      {"sign", [](const Inputs<float>& x, const Options&) { return forward_result(ink::sign(x[0])); }},
+  };
+  return ops;
+}
+
+// ---------------------------------------------------------------- building and comparing
+template <class T>
+Inputs<T> make_inputs(const GoldenCase& c, bool with_grad) {
+  Inputs<T> xs;
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    const auto& g = c.inputs[i];
+    Tensor<T> t = from_vector<T>(std::vector<T>(g.values.begin(), g.values.end()), g.shape);
+    if (with_grad && c.requires_grad[i]) t.requires_grad_();
+    xs.push_back(t);
+  }
+  return xs;
+}
+
+// How a value's error is scaled (see TOLERANCE at the top of this file).
+enum class Scale { element, tensor };
+
+// Checks `got` against the golden tensor: |a - b| <= 1e-6 * max(|b|, 1) per element, or with
+// the tensor's largest |b| in place of 1 for Scale::tensor. Returns "" on success, else what
+// went wrong (shape, or the worst element and how many elements fail).
+template <class T>
+std::string compare(const std::string& what, const Tensor<T>& got, const GoldenTensor& want, Scale how) {
+  std::ostringstream msg;
+  if (!got.defined()) return what + ": ink returned no tensor";
+  if (got.shape() != want.shape) {
+    msg << what << ": shape " << to_string(got.shape()) << ", PyTorch " << to_string(want.shape);
+    return msg.str();
+  }
+  const auto g = got.to_vector();
+  double scale = 1;
+  if (how == Scale::tensor)
+    for (float b : want.values) scale = std::max(scale, std::abs(static_cast<double>(b)));
+  std::size_t bad = 0, worst = 0;
+  double worst_ratio = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double a = g[i], b = want.values[i];
+    const double ratio = std::abs(a - b) / (1e-6 * std::max(std::abs(b), scale));
+    if (!(ratio <= 1)) {  // also catches NaN
+      ++bad;
+      if (!(ratio <= worst_ratio)) worst_ratio = ratio, worst = i;
+    }
+  }
+  if (bad == 0) return "";
+  msg.precision(9);
+  msg << what << ": " << bad << " of " << g.size() << " elements differ; worst at flat index " << worst << ": ink "
+      << static_cast<double>(g[worst]) << ", PyTorch " << want.values[worst] << " (error " << worst_ratio
+      << " x the tolerance, scale " << (how == Scale::tensor ? "of the tensor" : "1") << ")";
+  return msg.str();
+}
+
+bool is_forward_only(const GoldenCase& c) { return !c.grad_output.has_value(); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- tests
+TEST_CASE("ops golden file: every op has a C++ row and every row has cases", "[ops]") {
+  const auto& cases = golden_cases();
+  std::set<std::string> in_file;
+  for (const auto& c : cases) {
+    INFO("golden line " << c.line << ": " << c.header);
+    in_file.insert(c.op);
+    if (is_forward_only(c)) CHECK(forward_ops().count(c.op) == 1);
+    else CHECK(diff_ops().count(c.op) == 1);
+  }
+  for (const auto& [op, _] : diff_ops()) {
+    INFO("differentiable op '" << op << "' has a C++ row but no case in ops_golden.txt");
+    CHECK(in_file.count(op) == 1);
+  }
+  for (const auto& [op, _] : forward_ops()) {
+    INFO("forward-only op '" << op << "' has a C++ row but no case in ops_golden.txt");
+    CHECK(in_file.count(op) == 1);
+  }
+}
+
+TEST_CASE("ops: forward and gradients match PyTorch in float32", "[ops]") {
+  for (const auto& c : golden_cases()) {
+    if (is_forward_only(c) || !diff_ops().count(c.op)) continue;
+    INFO("golden line " << c.line << ": " << c.header);
+    const DiffOp& op = diff_ops().at(c.op);
+    try {
+      Inputs<float> xs = make_inputs<float>(c, true);
+      const Tensor<float> out = op.f32(xs, c.options);
+      CHECK(compare("float forward", out, c.output, Scale::element) == "");
+      REQUIRE(out.requires_grad());
+      out.backward(from_vector<float>(c.grad_output->values, c.grad_output->shape));
+      for (const auto& [i, want] : c.input_grads)
+        CHECK(compare("float gradient of input " + std::to_string(i), xs[i].grad(), want, Scale::element) == "");
+      for (std::size_t i = 0; i < xs.size(); ++i)
+        if (!c.requires_grad[i]) CHECK_FALSE(xs[i].grad().defined());
+
+      const Tensor<double> out64 = op.f64(make_inputs<double>(c, false), c.options);
+      CHECK(compare("double forward", out64, c.output, Scale::tensor) == "");
+    } catch (const std::exception& e) {
+      FAIL_CHECK("threw: " << e.what());
+    }
+  }
+}
+
+TEST_CASE("ops: gradcheck in double", "[ops][gradcheck]") {
+  for (const auto& c : golden_cases()) {
+    if (is_forward_only(c) || !diff_ops().count(c.op)) continue;
+    INFO("golden line " << c.line << ": " << c.header);
+    const DiffOp& op = diff_ops().at(c.op);
+    const autograd::DoubleFunction f = [&](const Inputs<double>& xs) { return op.f64(xs, c.options); };
+    CHECK_NOTHROW(autograd::gradcheck(f, make_inputs<double>(c, true)));
+  }
+}
+
+TEST_CASE("ops: gradgradcheck in double", "[ops][gradcheck]") {
+  for (const auto& c : golden_cases()) {
+    if (is_forward_only(c) || !diff_ops().count(c.op)) continue;
+    INFO("golden line " << c.line << ": " << c.header);
+    const DiffOp& op = diff_ops().at(c.op);
+    const autograd::DoubleFunction f = [&](const Inputs<double>& xs) { return op.f64(xs, c.options); };
+    CHECK_NOTHROW(autograd::gradgradcheck(f, make_inputs<double>(c, true)));
+  }
+}
+
+TEST_CASE("ops: non-differentiable ops match PyTorch exactly", "[ops]") {
+  for (const auto& c : golden_cases()) {
+    if (!is_forward_only(c) || !forward_ops().count(c.op)) continue;
+    INFO("golden line " << c.line << ": " << c.header);
+    try {
+      const ForwardResult r = forward_ops().at(c.op)(make_inputs<float>(c, false), c.options);
+      CHECK(to_string(r.shape) == to_string(c.output.shape));
+      CHECK(r.values == std::vector<double>(c.output.values.begin(), c.output.values.end()));
+    } catch (const std::exception& e) {
+      FAIL_CHECK("threw: " << e.what());
+    }
+  }
+}
+
+TEST_CASE("ops golden reader: malformed files are rejected with the line", "[ops]") {
+  auto parse = [](const std::string& text) {
+    std::istringstream in(text);
+    return parse_golden(in, "test.txt");
+  };
+  const std::string good = "case a.0 op=neg\nin 1 [2] 1 2\ngout [2] 1 1\nout [2] -1 -2\ngin 0 [2] -1 -1\nend\n";
+  REQUIRE(parse(good).size() == 1);
+  CHECK(parse(good)[0].options.kv.empty());
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(parse("case a.0 op=neg\nin 1 [2] 1 2\nout [2] -1 -2\n"), Contains("no 'end'"));
+  CHECK_THROWS_WITH(parse("case a.0 op=neg\nin 1 [2] 1\nout [2] 1 2\nend\n"), Contains("test.txt:2") && Contains("needs 2 values"));
+  CHECK_THROWS_WITH(parse("case a.0 op=neg\nin 1 [2,x] 1 2\nend\n"), Contains("malformed shape"));
+  CHECK_THROWS_WITH(parse("case a.0 op=neg\nin 1 [2] 1 zz\nend\n"), Contains("malformed number 'zz'"));
+  CHECK_THROWS_WITH(parse("case a.0\nend\n"), Contains("no op="));
+  CHECK_THROWS_WITH(parse("in 1 [1] 1\n"), Contains("outside a case"));
+  CHECK_THROWS_WITH(parse("case a.0 op=neg\nin 1 [1] 1\ngout [1] 1\nout [1] 1\nend\n"), Contains("no 'gin' for input 0"));
+  CHECK_THROWS_WITH(parse("case a.0 op=neg\nin 1 [1] 1\nbogus 3\nend\n"), Contains("unknown record 'bogus'"));
+  CHECK_THROWS_WITH(parse("case a.0 op=neg k\nend\n"), Contains("not key=value"));
+  Options o;
+  o.case_name = "x";
+  o.kv = {{"n", "1.5"}, {"i", "2x"}};
+  CHECK(o.number("n") == 1.5);
+  CHECK_THROWS_WITH(o.integer("i"), Contains("not an integer"));
+  CHECK_THROWS_WITH(o.integer("missing"), Contains("'missing' is missing"));
+}
