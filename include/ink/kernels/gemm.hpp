@@ -70,7 +70,7 @@ void gemm_block(bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, 
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
       for (index_t ic = m0; ic < m1; ic += MR) {
         const int m = static_cast<int>(std::min<index_t>(MR, m1 - ic));
-        gemm_pack::pack_a<MR>(trans_a, A, lda, ic, m, pc, kb, ap);
+        Kern::pack_a(trans_a, A, lda, ic, m, pc, kb, ap);
         T* c = C + ic * ldc + jc;
         for (index_t jr = 0; jr < nb; jr += NR)
           Kern::tile(m, static_cast<int>(std::min<index_t>(NR, nb - jr)), kb, ap, bp + jr * kb, c + jr,

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ink/core/config.hpp"
+#include "ink/kernels/gemm_pack.hpp"
 
 #ifndef INK_TARGET_AVX2
 // The program is built without -march, so every function using AVX2 intrinsics carries the
@@ -129,6 +130,10 @@ struct Kernel {
     return {row<Mi + 1>(std::make_integer_sequence<int, NV>{})...};
   }
   static constexpr std::array<std::array<Fn, NV>, MR> kTable = table(std::make_integer_sequence<int, MR>{});
+
+  static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
+    gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
+  }
 
   // C tile of m <= MR rows and n <= NR columns.
   static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {

@@ -3,6 +3,7 @@
 // x86-64). Part of kernels/; driven by the blocked frame in gemm.hpp.
 #pragma once
 #include "ink/core/config.hpp"
+#include "ink/kernels/gemm_pack.hpp"
 
 namespace ink::kernels::gemm_generic {
 
@@ -14,6 +15,10 @@ struct Kernel {
   static constexpr int NR = 32 / static_cast<int>(sizeof(T));
   static constexpr index_t KC = 256;
   static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+
+  static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
+    gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
+  }
 
   // C tile of m <= MR rows and n <= NR columns. The packed panels are zero-padded to MR x NR,
   // so the loops always run over the full tile (fixed trip counts the compiler unrolls and

@@ -34,23 +34,32 @@ void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, 
 // panel p starts at dst + p*kc*NR and holds NR values per k (dst[k*NR + j]), zero-padded past n.
 template <int NR, class T>
 void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
-  for (index_t p = 0; p * NR < n; ++p, dst += kc * NR) {
-    const int w = static_cast<int>(std::min<index_t>(NR, n - p * NR));
-    const index_t jp = j0 + p * NR;
-    if (trans) {  // op(B)(k, j) = B[j*ldb + k]: a transpose; columns of op(B) are read contiguously
+  const index_t full = n / NR;  // panels of NR columns; one partial panel follows when n % NR
+  const int rest = static_cast<int>(n - full * NR);
+  if (trans) {  // op(B)(k, j) = B[j*ldb + k]: a transpose; columns of op(B) are read contiguously
+    for (index_t p = 0; p * NR < n; ++p) {
+      T* d = dst + p * kc * NR;
+      const int w = p < full ? NR : rest;
       for (int j = 0; j < w; ++j) {
-        const T* src = B + (jp + j) * ldb + k0;
-        for (index_t k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+        const T* src = B + (j0 + p * NR + j) * ldb + k0;
+        for (index_t k = 0; k < kc; ++k) d[k * NR + j] = src[k];
       }
       for (int j = w; j < NR; ++j)
-        for (index_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
-    } else {  // op(B)(k, j) = B[k*ldb + j]: each k is a contiguous run of w values
-      for (index_t k = 0; k < kc; ++k) {
-        const T* src = B + (k0 + k) * ldb + jp;
-        T* d = dst + k * NR;
-        for (int j = 0; j < w; ++j) d[j] = src[j];
-        for (int j = w; j < NR; ++j) d[j] = T(0);
-      }
+        for (index_t k = 0; k < kc; ++k) d[k * NR + j] = T(0);
+    }
+    return;
+  }
+  // op(B)(k, j) = B[k*ldb + j]: rows of B are read front to back, each scattered over the
+  // panels. Walking one panel down all kc rows instead would touch kc pages per panel and
+  // defeat the prefetcher (measured 5x slower per element at ldb = 3136).
+  for (index_t k = 0; k < kc; ++k) {
+    const T* src = B + (k0 + k) * ldb + j0;
+    T* d = dst + k * NR;
+    for (index_t p = 0; p < full; ++p, src += NR, d += kc * NR)
+      for (int j = 0; j < NR; ++j) d[j] = src[j];
+    if (rest) {
+      for (int j = 0; j < rest; ++j) d[j] = src[j];
+      for (int j = rest; j < NR; ++j) d[j] = T(0);
     }
   }
 }
