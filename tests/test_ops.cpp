@@ -4,7 +4,8 @@
 // golden/make_golden.py with PyTorch; each case is checked for
 //   1. the forward output against PyTorch's float32 output (and the double forward too),
 //   2. the input gradients, for PyTorch's random grad_output, against PyTorch's float32 ones,
-//   3. gradcheck in double (autograd's Jacobian against central finite differences),
+//   3. gradcheck in double (autograd's Jacobian against central finite differences, with
+//      gradcheck's default eps 1e-6, atol 1e-5, rtol 1e-3),
 //   4. gradgradcheck in double (the backward pass is itself differentiable).
 // Non-differentiable ops (argmax, comparisons, sign) have their own table, checked for exact
 // forward equality. Every op of the golden file needs a row and every row needs golden cases.
@@ -13,16 +14,17 @@
 // TOLERANCE ("to 1e-6 relative in float32"). A float32 value `a` computed by ink matches the
 // PyTorch float32 value `b` when
 //     |a - b| <= 1e-6 * max(|b|, 1),
-// i.e. 1e-6 relative (about 8 float32 ulps), with an absolute floor of 1e-6 for |b| < 1.
+// i.e. 1e-6 relative (8 to 17 float32 ulps), with an absolute floor of 1e-6 for |b| < 1.
 // The rule is the same for every output and every input gradient of every case, sums and
-// matrix products included; none is exempt. (Measured: the worst case uses 0.24 of it, the
-// batched matmul; the 13x33 @ 33x9 product and the 48-term sums stay under 0.12.)
+// matrix products included; none is exempt. (Measured on the committed golden file: the worst
+// value uses 0.30 of it, a gradient of the transposed batched matmul; 48-term sums and the
+// 13x33 @ 33x9 product stay under 0.15.)
 // The double-precision forward (the same row instantiated for double, on the same inputs) is
 // also compared with the float32 golden value, with the same 1e-6 but relative to the tensor's
 // largest magnitude: |a - b| <= 1e-6 * max(|b|, 1, max_j |b_j|). That scale is needed there
 // because the golden value carries PyTorch's own float32 rounding error, which for a sum whose
 // terms cancel is relative to the terms, not to the small result: ink's double 13x33 @ 33x9
-// product differs from PyTorch's float32 one by 0.95 of the per-element rule, 0.20 of this one.
+// product differs from PyTorch's float32 one by 0.97 of the per-element rule, 0.12 of this one.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -269,11 +271,6 @@ std::optional<T> optional_value(const Options& o, const std::string& key) {
   auto v = o.optional_number(key);
   return v ? std::optional<T>(static_cast<T>(*v)) : std::nullopt;
 }
-// Option tr=1: the op runs on the transpose of its input (a strided, non-contiguous view).
-template <class T>
-Tensor<T> maybe_transposed(const Tensor<T>& x, const Options& o) {
-  return o.flag("tr") ? x.transpose(0, 1) : x;
-}
 // The reductions all take: no dims (every element), or dims=[...] keepdim=0|1.
 template <class T, class All, class Dims>
 Tensor<T> reduce(const Tensor<T>& x, const Options& o, All all, Dims dims) {
@@ -317,11 +314,11 @@ const std::map<std::string, DiffOp>& diff_ops() {
        })},
       // reductions
       {"sum", row([](const auto& x, const Options& o) {
-         return reduce(maybe_transposed(x[0], o), o, [](const auto& t) { return t.sum(); },
+         return reduce(x[0], o, [](const auto& t) { return t.sum(); },
                        [](const auto& t, const Shape& d, ReduceOptions r) { return t.sum(d, r); });
        })},
       {"mean", row([](const auto& x, const Options& o) {
-         return reduce(maybe_transposed(x[0], o), o, [](const auto& t) { return t.mean(); },
+         return reduce(x[0], o, [](const auto& t) { return t.mean(); },
                        [](const auto& t, const Shape& d, ReduceOptions r) { return t.mean(d, r); });
        })},
       {"max", row([](const auto& x, const Options& o) {
@@ -344,7 +341,7 @@ const std::map<std::string, DiffOp>& diff_ops() {
        })},
       {"mm", row([](const auto& x, const Options&) { return ink::mm(x[0], x[1]); })},
       // views and copies
-      {"reshape", row([](const auto& x, const Options& o) { return maybe_transposed(x[0], o).reshape(o.shape("shape")); })},
+      {"reshape", row([](const auto& x, const Options& o) { return x[0].reshape(o.shape("shape")); })},
       {"view", row([](const auto& x, const Options& o) { return x[0].view(o.shape("shape")); })},
       {"flatten", row([](const auto& x, const Options& o) { return x[0].flatten(o.integer("start"), o.integer("end")); })},
       {"transpose", row([](const auto& x, const Options& o) { return x[0].transpose(o.integer("d0"), o.integer("d1")); })},
@@ -362,7 +359,7 @@ const std::map<std::string, DiffOp>& diff_ops() {
        })},
       {"unsqueeze", row([](const auto& x, const Options& o) { return x[0].unsqueeze(o.integer("dim")); })},
       {"expand", row([](const auto& x, const Options& o) { return x[0].expand(o.shape("shape")); })},
-      {"contiguous", row([](const auto& x, const Options& o) { return maybe_transposed(x[0], o).contiguous(); })},
+      {"contiguous", row([](const auto& x, const Options&) { return x[0].contiguous(); })},
       {"clone", row([](const auto& x, const Options&) { return x[0].clone(); })},
       {"cat", row([](const auto& x, const Options& o) { return ink::cat(x, o.integer("dim")); })},
       {"stack", row([](const auto& x, const Options& o) { return ink::stack(x, o.integer("dim")); })},
@@ -450,6 +447,14 @@ std::string compare(const std::string& what, const Tensor<T>& got, const GoldenT
 
 bool is_forward_only(const GoldenCase& c) { return !c.grad_output.has_value(); }
 
+// Runs a row on the inputs of a case. The harness's own option tr=1 (any op) hands the row the
+// transpose (dims 0, 1) of the first input, a strided view, as make_golden.py does.
+template <class T, class F>
+auto call(const F& row, Inputs<T> xs, const Options& o) {
+  if (o.flag("tr")) xs[0] = xs[0].transpose(0, 1);
+  return row(xs, o);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- tests
@@ -479,7 +484,7 @@ TEST_CASE("ops: forward and gradients match PyTorch in float32", "[ops]") {
     const DiffOp& op = diff_ops().at(c.op);
     try {
       Inputs<float> xs = make_inputs<float>(c, true);
-      const Tensor<float> out = op.f32(xs, c.options);
+      const Tensor<float> out = call(op.f32, xs, c.options);
       CHECK(compare("float forward", out, c.output, Scale::element) == "");
       REQUIRE(out.requires_grad());
       out.backward(from_vector<float>(c.grad_output->values, c.grad_output->shape));
@@ -488,7 +493,7 @@ TEST_CASE("ops: forward and gradients match PyTorch in float32", "[ops]") {
       for (std::size_t i = 0; i < xs.size(); ++i)
         if (!c.requires_grad[i]) CHECK_FALSE(xs[i].grad().defined());
 
-      const Tensor<double> out64 = op.f64(make_inputs<double>(c, false), c.options);
+      const Tensor<double> out64 = call(op.f64, make_inputs<double>(c, false), c.options);
       CHECK(compare("double forward", out64, c.output, Scale::tensor) == "");
     } catch (const std::exception& e) {
       FAIL_CHECK("threw: " << e.what());
@@ -501,7 +506,7 @@ TEST_CASE("ops: gradcheck in double", "[ops][gradcheck]") {
     if (is_forward_only(c) || !diff_ops().count(c.op)) continue;
     INFO("golden line " << c.line << ": " << c.header);
     const DiffOp& op = diff_ops().at(c.op);
-    const autograd::DoubleFunction f = [&](const Inputs<double>& xs) { return op.f64(xs, c.options); };
+    const autograd::DoubleFunction f = [&](const Inputs<double>& xs) { return call(op.f64, xs, c.options); };
     CHECK_NOTHROW(autograd::gradcheck(f, make_inputs<double>(c, true)));
   }
 }
@@ -511,7 +516,7 @@ TEST_CASE("ops: gradgradcheck in double", "[ops][gradcheck]") {
     if (is_forward_only(c) || !diff_ops().count(c.op)) continue;
     INFO("golden line " << c.line << ": " << c.header);
     const DiffOp& op = diff_ops().at(c.op);
-    const autograd::DoubleFunction f = [&](const Inputs<double>& xs) { return op.f64(xs, c.options); };
+    const autograd::DoubleFunction f = [&](const Inputs<double>& xs) { return call(op.f64, xs, c.options); };
     CHECK_NOTHROW(autograd::gradgradcheck(f, make_inputs<double>(c, true)));
   }
 }
@@ -521,9 +526,20 @@ TEST_CASE("ops: non-differentiable ops match PyTorch exactly", "[ops]") {
     if (!is_forward_only(c) || !forward_ops().count(c.op)) continue;
     INFO("golden line " << c.line << ": " << c.header);
     try {
-      const ForwardResult r = forward_ops().at(c.op)(make_inputs<float>(c, false), c.options);
+      const ForwardResult r = call(forward_ops().at(c.op), make_inputs<float>(c, false), c.options);
       CHECK(to_string(r.shape) == to_string(c.output.shape));
-      CHECK(r.values == std::vector<double>(c.output.values.begin(), c.output.values.end()));
+      // Exact equality, NaN matching NaN (compared as text, so a failure prints both).
+      auto text = [](double v) {
+        if (std::isnan(v)) return std::string("nan");
+        std::ostringstream s;
+        s.precision(9);
+        s << v;
+        return s.str();
+      };
+      std::vector<std::string> got, want;
+      for (double v : r.values) got.push_back(text(v));
+      for (float v : c.output.values) want.push_back(text(v));
+      CHECK(got == want);
     } catch (const std::exception& e) {
       FAIL_CHECK("threw: " << e.what());
     }

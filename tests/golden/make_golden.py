@@ -7,7 +7,10 @@ The output is deterministic (fixed seed), so re-running it must not change the f
 the table or the torch version changes.
 
 Each case names an op (a row of the C++ table in tests/test_ops.cpp), its inputs (shape, how
-the values are drawn, whether the input requires grad) and its options. Inputs are drawn away
+the values are drawn, whether the input requires grad) and its options. One option is the
+harness's own, for every op: tr=1 transposes dims 0 and 1 of the first input before the op, so
+that the op reads a strided, non-contiguous view (the gradient is still that of the stored
+input). Inputs are drawn away
 from the kinks of non-smooth ops (0 for abs/relu, the bounds of clamp, ties for max/min/
 maximum/minimum) and inside the domain of log/sqrt/pow, so that the same case is also a fair
 gradcheck / gradgradcheck in double precision.
@@ -54,6 +57,11 @@ def draw(kind, shape, avoid=()):
         x = k * 0.3 + torch.rand(shape, generator=gen) * 0.1 + (0.15 if kind == "lb" else 0.0)
     elif kind == "c":  # a 0/1 condition
         x = torch.randint(0, 2, shape, generator=gen).float()
+    elif kind == "w":  # wide normal (sigmoid / tanh far into their tails)
+        x = torch.randn(shape, generator=gen) * 8
+    elif kind == "nan":  # normal with about a third NaN (forward-only ops)
+        x = torch.randn(shape, generator=gen)
+        x = torch.where(torch.rand(shape, generator=gen) < 0.35, torch.tensor(float("nan")), x)
     elif kind == "i":  # small integers: ties and zeros on purpose (comparisons, sign, argmax)
         x = torch.randint(-2, 3, shape, generator=gen).float()
     else:
@@ -87,6 +95,8 @@ for op, kb in (("add", "n"), ("sub", "n"), ("mul", "n"), ("div", "a")):
     case(op, [I([3, 1]), I([1, 5], kb)])                 # both sides broadcast
     case(op, [I([]), I([2, 3], kb)])                     # 0-dim operand
     case(op, [I([2, 1, 3]), I([4, 1], kb, grad=False)])  # only one side requires grad
+case("add", [I([4, 3]), I([3, 1])], tr=1)            # strided first operand
+case("mul", [I([5, 2]), I([2, 5])], tr=1)
 case("pow", [I([3, 4], "p"), I([3, 4])])
 case("pow", [I([2, 3], "p"), I([3])])
 case("pow", [I([4, 1], "p"), I([1, 3], grad=False)])
@@ -98,6 +108,7 @@ case("minimum", [I([4], "lb"), I([2, 3, 4], "la")])
 case("where", [I([3, 4], "c", grad=False), I([3, 4]), I([3, 4])])
 case("where", [I([2, 3, 4], "c", grad=False), I([4]), I([3, 1])])
 case("where", [I([3, 1], "c", grad=False), I([1, 5]), I([3, 5], grad=False)])
+case("where", [I([4, 3], "c", grad=False), I([3, 4]), I([3, 4])], tr=1)
 
 # tensor-scalar operators
 case("add_scalar", [I([3, 4])], s=2.5)
@@ -112,7 +123,10 @@ for op, kind in (("neg", "n"), ("exp", "n"), ("log", "p"), ("sqrt", "p"), ("abs"
                  ("tanh", "n"), ("sigmoid", "n"), ("relu", "a")):
     case(op, [I([3, 5], kind)])
     case(op, [I([2, 3, 4], kind)])
-case("sigmoid", [I([9])])
+case("sigmoid", [I([9], "w")])
+case("tanh", [I([9], "w")])
+case("exp", [I([4, 3])], tr=1)
+case("relu", [I([4, 3], "a")], tr=1)
 case("pow_scalar", [I([3, 4])], e=2.0)
 case("pow_scalar", [I([3, 4])], e=3.0)
 case("pow_scalar", [I([2, 5], "a")], e=-1.0)
@@ -142,6 +156,8 @@ case("var", [I([11])], unbiased=0)
 case("var", [I([2, 3, 4])], dims=[1], unbiased=1, keepdim=0)
 case("var", [I([2, 3, 4])], dims=[-1], unbiased=0, keepdim=1)
 case("var", [I([2, 3, 4])], dims=[0, 2], unbiased=1, keepdim=1)
+case("var", [I([5, 3])], dims=[0], unbiased=1, keepdim=0, tr=1)
+case("max", [I([4, 3], "d")], dims=[-1], keepdim=0, tr=1)
 
 # matrix products
 case("matmul", [I([7]), I([7])])                      # dot
@@ -154,6 +170,8 @@ case("matmul", [I([2, 1, 3, 4]), I([3, 4, 2])])       # batch dims broadcast
 case("matmul", [I([2, 3, 4]), I([4, 2])])             # batched @ matrix
 case("matmul", [I([3]), I([2, 3, 4])])                # vector @ batched
 case("matmul", [I([3, 4]), I([4, 6], grad=False)])
+case("matmul", [I([5, 3]), I([5, 4])], tr=1)          # a read transposed
+case("matmul", [I([6, 4]), I([2, 5, 6])], tr=1, tb=1)  # both transposed, b batched
 case("matmul", [I([13, 33]), I([33, 9])])            # longer sums, GEMM edge blocks
 case("mm", [I([4, 6]), I([6, 3])])
 case("mm", [I([1, 5]), I([5, 1])])
@@ -173,6 +191,7 @@ case("narrow", [I([2, 6])], dim=-1, start=-4, length=2)
 case("slice", [I([7, 3])], dim=0, start=1, end=6, step=2)
 case("slice", [I([2, 9])], dim=-1, start=None, end=-2, step=3)
 case("slice", [I([3, 4])], dim=1, start=-3, end=None, step=1)
+case("slice", [I([5, 3])], dim=1, start=0, end=None, step=2, tr=1)   # a slice of a strided view
 case("select", [I([3, 4])], dim=0, index=1)
 case("select", [I([2, 3, 4])], dim=-1, index=-1)
 case("squeeze", [I([1, 3, 1, 2])])
@@ -189,6 +208,7 @@ case("clone", [I([2, 3])])
 case("cat", [I([2, 3]), I([4, 3])], dim=0)
 case("cat", [I([2, 3]), I([2, 1]), I([2, 2], grad=False)], dim=-1)
 case("cat", [I([2, 2, 3]), I([2, 1, 3])], dim=1)
+case("cat", [I([3, 2]), I([2, 3])], dim=0, tr=1)
 case("stack", [I([2, 3]), I([2, 3])], dim=0)
 case("stack", [I([3, 2]), I([3, 2]), I([3, 2])], dim=-1)
 
@@ -203,6 +223,12 @@ for op in ("eq", "ne", "lt", "le", "gt", "ge"):
     case(op, [I([2, 3, 4], "i", grad=False), I([4], "i", grad=False)])
 case("sign", [I([3, 5], "i", grad=False)])
 case("sign", [I([2, 4], grad=False)])
+case("sign", [I([3, 4], "nan", grad=False)], tr=1)
+case("argmax", [I([3, 4], "nan", grad=False)], dim=1, keepdim=0)   # NaN counts as the maximum
+case("argmax", [I([11], "nan", grad=False)])
+case("eq", [I([3, 4], "nan", grad=False), I([4], "nan", grad=False)])
+case("ne", [I([3, 4], "nan", grad=False), I([3, 4], "nan", grad=False)])
+case("lt", [I([4, 3], "i", grad=False), I([3, 1], "i", grad=False)], tr=1)
 
 
 # ---------------------------------------------------------------- PyTorch reference of each op
@@ -216,10 +242,6 @@ def _reduce(fn_all, fn_dims):
             return fn_all(x[0])
         return fn_dims(x[0], _dims(o), bool(o["keepdim"]))
     return f
-
-
-def _tr(x, o):
-    return x.transpose(0, 1) if o.get("tr") else x
 
 
 def _slice(x, o):
@@ -268,15 +290,15 @@ TORCH = {
     "relu": lambda x, o: torch.relu(x[0]),
     "pow_scalar": lambda x, o: torch.pow(x[0], o["e"]),
     "clamp": lambda x, o: torch.clamp(x[0], min=o["lo"], max=o["hi"]),
-    "sum": lambda x, o: _reduce(torch.sum, lambda t, d, k: t.sum(dim=d, keepdim=k))([_tr(x[0], o)], o),
-    "mean": lambda x, o: _reduce(torch.mean, lambda t, d, k: t.mean(dim=d, keepdim=k))([_tr(x[0], o)], o),
+    "sum": _reduce(torch.sum, lambda t, d, k: t.sum(dim=d, keepdim=k)),
+    "mean": _reduce(torch.mean, lambda t, d, k: t.mean(dim=d, keepdim=k)),
     "max": _reduce(torch.max, lambda t, d, k: torch.amax(t, dim=d, keepdim=k)),
     "min": _reduce(torch.min, lambda t, d, k: torch.amin(t, dim=d, keepdim=k)),
     "var": lambda x, o: (torch.var(x[0], unbiased=bool(o["unbiased"])) if _dims(o) is None else
                          torch.var(x[0], dim=_dims(o), unbiased=bool(o["unbiased"]), keepdim=bool(o["keepdim"]))),
     "matmul": lambda x, o: torch.matmul(x[0], x[1].transpose(-1, -2) if o.get("tb") else x[1]),
     "mm": lambda x, o: torch.mm(x[0], x[1]),
-    "reshape": lambda x, o: _tr(x[0], o).reshape(o["shape"]),
+    "reshape": lambda x, o: x[0].reshape(o["shape"]),
     "view": lambda x, o: x[0].view(o["shape"]),
     "flatten": lambda x, o: x[0].flatten(o["start"], o["end"]),
     "transpose": lambda x, o: x[0].transpose(o["d0"], o["d1"]),
@@ -288,7 +310,7 @@ TORCH = {
     "squeeze": lambda x, o: x[0].squeeze() if "dim" not in o else x[0].squeeze(o["dim"]),
     "unsqueeze": lambda x, o: x[0].unsqueeze(o["dim"]),
     "expand": lambda x, o: x[0].expand(o["shape"]),
-    "contiguous": lambda x, o: _tr(x[0], o).contiguous(),
+    "contiguous": lambda x, o: x[0].contiguous(),
     "clone": lambda x, o: x[0].clone(),
     "cat": lambda x, o: torch.cat(x, o["dim"]),
     "stack": lambda x, o: torch.stack(x, o["dim"]),
@@ -345,7 +367,8 @@ def main():
             if spec["grad"] and op not in FORWARD_ONLY:
                 x.requires_grad_(True)
             xs.append(x)
-        out = TORCH[op](xs, opts)
+        args = [xs[0].transpose(0, 1)] + xs[1:] if opts.get("tr") else xs
+        out = TORCH[op](args, opts)
         head = "case %s.%d op=%s" % (op, k, op)
         for key, v in opts.items():
             head += " %s=%s" % (key, fmt_opt(v))
