@@ -1,0 +1,72 @@
+// Activation functions beyond the elementwise basics (relu, sigmoid, tanh live in
+// elementwise.hpp): leaky_relu, elu, softplus, gelu, softmax, log_softmax. Written so that no
+// branch overflows: a where() whose unused side overflows would still send NaN gradients.
+// Part of ops/.
+#pragma once
+#include <cmath>
+#include <numbers>
+
+#include "ink/ops/elementwise.hpp"
+#include "ink/ops/reduce.hpp"
+
+namespace ink {
+
+template <class T>
+Tensor<T> leaky_relu(const Tensor<T>& x, double negative_slope = 0.01) {
+  return where(gt(x, scalar_tensor(T(0))), x, x * negative_slope);
+}
+
+// x for x > 0, alpha (e^x - 1) otherwise. The exponential sees min(x, 0) so it cannot overflow.
+template <class T>
+Tensor<T> elu(const Tensor<T>& x, double alpha = 1.0) {
+  return where(gt(x, scalar_tensor(T(0))), x, (exp(clamp(x, std::nullopt, T(0))) - 1.0) * alpha);
+}
+
+// log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule). The
+// gradient is sigmoid(beta x), itself differentiable.
+template <class T>
+Tensor<T> softplus(const Tensor<T>& x, double beta = 1.0, double threshold = 20.0) {
+  const T b = static_cast<T>(beta), th = static_cast<T>(threshold);
+  Tensor<T> out = detail::map_unary<T>(x, [b, th](T v) {
+    const T bv = b * v;
+    if (bv > th) return v;
+    return (std::max(bv, T(0)) + std::log1p(std::exp(-std::abs(bv)))) / b;
+  });
+  autograd::record("SoftplusBackward", {x}, out, [x, b, th](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    const Tensor<T> bx = x * b;
+    return {where(gt(bx, scalar_tensor(th)), g, g * sigmoid(bx))};
+  });
+  return out;
+}
+
+// The standard normal CDF, 0.5 (1 + erf(x / sqrt 2)); its derivative is the normal density.
+template <class T>
+Tensor<T> normal_cdf(const Tensor<T>& x) {
+  Tensor<T> out = detail::map_unary<T>(x, [](T v) { return T(0.5) * (T(1) + std::erf(v / std::numbers::sqrt2_v<T>)); });
+  autograd::record("NormalCdfBackward", {x}, out, [x](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    const T inv_sqrt_2pi = T(1) / std::sqrt(T(2) * std::numbers::pi_v<T>);
+    return {g * exp(x * x * T(-0.5)) * inv_sqrt_2pi};
+  });
+  return out;
+}
+
+// GELU with the exact (erf) form, PyTorch's default: x * Phi(x) (Hendrycks & Gimpel, 2016).
+template <class T>
+Tensor<T> gelu(const Tensor<T>& x) {
+  return x * normal_cdf(x);
+}
+
+// softmax along dim; the maximum is subtracted first (a constant, so not differentiated).
+template <class T>
+Tensor<T> softmax(const Tensor<T>& x, index_t dim) {
+  const Tensor<T> e = exp(x - x.detach().max({dim}, {.keepdim = true}));
+  return e / e.sum({dim}, {.keepdim = true});
+}
+
+template <class T>
+Tensor<T> log_softmax(const Tensor<T>& x, index_t dim) {
+  const Tensor<T> z = x - x.detach().max({dim}, {.keepdim = true});
+  return z - log(exp(z).sum({dim}, {.keepdim = true}));
+}
+
+}  // namespace ink

@@ -1,0 +1,235 @@
+// 2-D convolution and transposed convolution, NCHW as in PyTorch, built from unfold (im2col)
+// and fold (col2im), the adjoint pair below, and batched matmul. Because each piece is
+// differentiable with a differentiable backward, conv2d and conv_transpose2d have gradients
+// of any order. Part of ops/.
+#pragma once
+#include <optional>
+
+#include "ink/kernels/im2col.hpp"
+#include "ink/ops/elementwise.hpp"
+#include "ink/ops/matmul.hpp"
+#include "ink/ops/views.hpp"
+
+namespace ink {
+
+// A size given once for both spatial dims, or as {h, w}.
+struct Size2 {
+  index_t h, w;
+  Size2(index_t v) : h(v), w(v) {}  // NOLINT: implicit, so that {.stride = 2} reads naturally
+  Size2(index_t h_, index_t w_) : h(h_), w(w_) {}
+  bool operator==(const Size2&) const = default;
+};
+
+enum class PaddingMode { zeros, reflect };
+
+struct Conv2dOptions {
+  Size2 stride = 1;
+  Size2 padding = 0;
+  Size2 dilation = 1;
+  index_t groups = 1;
+  PaddingMode padding_mode = PaddingMode::zeros;
+};
+
+struct ConvTranspose2dOptions {
+  Size2 stride = 1;
+  Size2 padding = 0;
+  Size2 output_padding = 0;
+  Size2 dilation = 1;
+  index_t groups = 1;
+};
+
+template <class T>
+Tensor<T> reflection_pad2d(const Tensor<T>& x, std::array<index_t, 4> pad);
+
+namespace detail {
+
+inline kernels::Window2d window(index_t c, index_t h, index_t w, Size2 kernel, Size2 stride, Size2 padding,
+                                Size2 dilation) {
+  return {c, h, w, kernel.h, kernel.w, stride.h, stride.w, padding.h, padding.w, dilation.h, dilation.w};
+}
+
+inline void check_window(const kernels::Window2d& g, const char* op, const Shape& input) {
+  check<ValueError>(g.kernel_h > 0 && g.kernel_w > 0 && g.stride_h > 0 && g.stride_w > 0 && g.dilation_h > 0 &&
+                        g.dilation_w > 0 && g.pad_h >= 0 && g.pad_w >= 0,
+                    op, ": kernel, stride and dilation must be positive and padding non-negative (input ",
+                    to_string(input), ")");
+  check<ShapeError>(g.out_h() > 0 && g.out_w() > 0, op, ": input of shape ", to_string(input),
+                    " is too small for kernel ", g.kernel_h, "x", g.kernel_w, " with padding ", g.pad_h, "x", g.pad_w,
+                    " and dilation ", g.dilation_h, "x", g.dilation_w);
+}
+
+template <class T>
+Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t out_h, index_t out_w);
+
+// [N, C, H, W] -> [N, C*kh*kw, OH*OW] patches, `pad_value` outside the image. out_h / out_w
+// may exceed the window's own (ceil_mode pooling reads past the padded edge).
+template <class T>
+Tensor<T> unfold_impl(const Tensor<T>& x, const kernels::Window2d& g, index_t out_h, index_t out_w, T pad_value) {
+  check<ShapeError>(out_h >= g.out_h() && out_w >= g.out_w(), "unfold: internal error, requested output smaller than the window's");
+  const Tensor<T> in = contiguous(x.detach());
+  const index_t n = x.shape()[0], L = out_h * out_w, P = g.patch_size();
+  Tensor<T> out = empty<T>({n, P, L});
+  kernels::Window2d gg = g;
+  // im2col derives its output size from the geometry; grow the padding on the far side by
+  // running on a geometry whose out_h()/out_w() are the requested ones.
+  const bool custom = out_h != g.out_h() || out_w != g.out_w();
+  parallel_for(0, n, 1, [&](index_t b, index_t e) {
+    std::vector<T> scratch;
+    for (index_t i = b; i < e; ++i) {
+      const T* src = in.data_ptr() + i * g.channels * g.height * g.width;
+      T* dst = out.data_ptr() + i * P * L;
+      if (!custom) {
+        kernels::im2col(src, gg, dst, pad_value);
+        continue;
+      }
+      // Extend the image with pad_value on the bottom/right so the window's natural output
+      // size reaches out_h x out_w, then run im2col on the extended image.
+      const index_t eh = (out_h - 1) * g.stride_h + g.dilation_h * (g.kernel_h - 1) + 1 - 2 * g.pad_h;
+      const index_t ew = (out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1 - 2 * g.pad_w;
+      kernels::Window2d ext = g;
+      ext.height = std::max(eh, g.height);
+      ext.width = std::max(ew, g.width);
+      scratch.assign(static_cast<std::size_t>(g.channels * ext.height * ext.width), pad_value);
+      for (index_t c = 0; c < g.channels; ++c)
+        for (index_t y = 0; y < g.height; ++y)
+          std::copy(src + (c * g.height + y) * g.width, src + (c * g.height + y + 1) * g.width,
+                    scratch.data() + (c * ext.height + y) * ext.width);
+      kernels::im2col(scratch.data(), ext, dst, pad_value);
+    }
+  });
+  autograd::record("UnfoldBackward", {x}, out, [g, out_h, out_w](const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {fold_impl(grad, g, out_h, out_w)};
+  });
+  return out;
+}
+
+// The adjoint of unfold_impl: [N, C*kh*kw, OH*OW] -> [N, C, H, W], overlapping patches add.
+template <class T>
+Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t out_h, index_t out_w) {
+  check<ShapeError>(out_h >= g.out_h() && out_w >= g.out_w(), "fold: internal error, requested output smaller than the window's");
+  const Tensor<T> in = contiguous(cols.detach());
+  const index_t n = cols.shape()[0], L = out_h * out_w, P = g.patch_size();
+  check<ShapeError>(cols.dim() == 3 && cols.shape()[1] == P && cols.shape()[2] == L, "fold: input of shape ",
+                    to_string(cols.shape()), " does not match ", P, " patch elements x ", L, " positions");
+  Tensor<T> out = zeros<T>({n, g.channels, g.height, g.width});
+  const bool custom = out_h != g.out_h() || out_w != g.out_w();
+  parallel_for(0, n, 1, [&](index_t b, index_t e) {
+    std::vector<T> scratch;
+    for (index_t i = b; i < e; ++i) {
+      const T* src = in.data_ptr() + i * P * L;
+      T* dst = out.data_ptr() + i * g.channels * g.height * g.width;
+      if (!custom) {
+        kernels::col2im(src, g, dst);
+        continue;
+      }
+      const index_t eh = (out_h - 1) * g.stride_h + g.dilation_h * (g.kernel_h - 1) + 1 - 2 * g.pad_h;
+      const index_t ew = (out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1 - 2 * g.pad_w;
+      kernels::Window2d ext = g;
+      ext.height = std::max(eh, g.height);
+      ext.width = std::max(ew, g.width);
+      scratch.assign(static_cast<std::size_t>(g.channels * ext.height * ext.width), T(0));
+      kernels::col2im(src, ext, scratch.data());
+      for (index_t c = 0; c < g.channels; ++c)
+        for (index_t y = 0; y < g.height; ++y)
+          for (index_t xx = 0; xx < g.width; ++xx)
+            dst[(c * g.height + y) * g.width + xx] = scratch[static_cast<std::size_t>((c * ext.height + y) * ext.width + xx)];
+    }
+  });
+  autograd::record("FoldBackward", {cols}, out, [g, out_h, out_w](const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {unfold_impl(grad, g, out_h, out_w, T(0))};
+  });
+  return out;
+}
+
+}  // namespace detail
+
+// Sliding patches of a [N, C, H, W] batch as [N, C*kh*kw, L] (torch.nn.functional.unfold).
+template <class T>
+Tensor<T> unfold(const Tensor<T>& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0, Size2 dilation = 1) {
+  check<ShapeError>(x.dim() == 4, "unfold: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  const auto g = detail::window(x.shape()[1], x.shape()[2], x.shape()[3], kernel, stride, padding, dilation);
+  detail::check_window(g, "unfold", x.shape());
+  return detail::unfold_impl(x, g, g.out_h(), g.out_w(), T(0));
+}
+
+// The adjoint of unfold: sums [N, C*kh*kw, L] patches into a [N, C, H, W] image
+// (torch.nn.functional.fold with output_size {H, W}).
+template <class T>
+Tensor<T> fold(const Tensor<T>& cols, Size2 output_size, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
+               Size2 dilation = 1) {
+  check<ShapeError>(cols.dim() == 3, "fold: expected a [N, C*kh*kw, L] input, got shape ", to_string(cols.shape()));
+  const index_t k = kernel.h * kernel.w;
+  check<ShapeError>(k > 0 && cols.shape()[1] % k == 0, "fold: dim 1 of input ", to_string(cols.shape()),
+                    " is not a multiple of the kernel size ", k);
+  const auto g = detail::window(cols.shape()[1] / k, output_size.h, output_size.w, kernel, stride, padding, dilation);
+  detail::check_window(g, "fold", cols.shape());
+  return detail::fold_impl(cols, g, g.out_h(), g.out_w());
+}
+
+// conv2d(x [N,Cin,H,W], weight [Cout, Cin/groups, kh, kw], bias [Cout] or undefined).
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(), Conv2dOptions o = {}) {
+  check<ShapeError>(x.dim() == 4, "conv2d: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  check<ShapeError>(weight.dim() == 4, "conv2d: expected a [Cout,Cin/groups,kh,kw] weight, got shape ",
+                    to_string(weight.shape()));
+  check<ValueError>(o.groups >= 1, "conv2d: groups must be positive, got ", o.groups);
+  const index_t n = x.shape()[0], cin = x.shape()[1], cout = weight.shape()[0], G = o.groups;
+  check<ShapeError>(cin == weight.shape()[1] * G, "conv2d: input has ", cin, " channels but weight expects ",
+                    weight.shape()[1] * G, " (input ", to_string(x.shape()), ", weight ", to_string(weight.shape()),
+                    ", groups ", G, ")");
+  check<ShapeError>(cout % G == 0, "conv2d: ", cout, " output channels are not divisible by groups ", G);
+  if (bias.defined())
+    check<ShapeError>(bias.shape() == Shape{cout}, "conv2d: bias of shape ", to_string(bias.shape()), " for ", cout,
+                      " output channels");
+  Tensor<T> in = x;
+  Size2 pad = o.padding;
+  if (o.padding_mode == PaddingMode::reflect && (pad.h > 0 || pad.w > 0)) {
+    in = reflection_pad2d(x, {pad.w, pad.w, pad.h, pad.h});
+    pad = 0;
+  }
+  const Size2 kernel{weight.shape()[2], weight.shape()[3]};
+  const auto g = detail::window(cin, in.shape()[2], in.shape()[3], kernel, o.stride, pad, o.dilation);
+  detail::check_window(g, "conv2d", x.shape());
+  const index_t oh = g.out_h(), ow = g.out_w(), K = (cin / G) * kernel.h * kernel.w;
+  const Tensor<T> cols = detail::unfold_impl(in, g, oh, ow, T(0)).view({n, G, K, oh * ow});
+  Tensor<T> out = matmul(weight.reshape({G, cout / G, K}), cols).reshape({n, cout, oh, ow});
+  if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
+  return out;
+}
+
+// conv_transpose2d(x [N,Cin,H,W], weight [Cin, Cout/groups, kh, kw], bias [Cout] or undefined):
+// the gradient of conv2d with respect to its input, as torch.nn.functional.conv_transpose2d.
+template <class T>
+Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(),
+                           ConvTranspose2dOptions o = {}) {
+  check<ShapeError>(x.dim() == 4, "conv_transpose2d: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  check<ShapeError>(weight.dim() == 4, "conv_transpose2d: expected a [Cin,Cout/groups,kh,kw] weight, got shape ",
+                    to_string(weight.shape()));
+  check<ValueError>(o.groups >= 1, "conv_transpose2d: groups must be positive, got ", o.groups);
+  const index_t n = x.shape()[0], cin = x.shape()[1], G = o.groups, cout = weight.shape()[1] * G;
+  check<ShapeError>(cin == weight.shape()[0], "conv_transpose2d: input has ", cin, " channels but weight expects ",
+                    weight.shape()[0], " (input ", to_string(x.shape()), ", weight ", to_string(weight.shape()), ")");
+  check<ShapeError>(cin % G == 0, "conv_transpose2d: ", cin, " input channels are not divisible by groups ", G);
+  // (PyTorch also accepts output_padding < dilation when dilation > stride; ink does not.)
+  check<ValueError>(o.output_padding.h >= 0 && o.output_padding.w >= 0 && o.output_padding.h < o.stride.h &&
+                        o.output_padding.w < o.stride.w,
+                    "conv_transpose2d: output_padding must be non-negative and smaller than stride");
+  if (bias.defined())
+    check<ShapeError>(bias.shape() == Shape{cout}, "conv_transpose2d: bias of shape ", to_string(bias.shape()),
+                      " for ", cout, " output channels");
+  const index_t h = x.shape()[2], w = x.shape()[3], kh = weight.shape()[2], kw = weight.shape()[3];
+  const index_t oh = (h - 1) * o.stride.h - 2 * o.padding.h + o.dilation.h * (kh - 1) + o.output_padding.h + 1;
+  const index_t ow = (w - 1) * o.stride.w - 2 * o.padding.w + o.dilation.w * (kw - 1) + o.output_padding.w + 1;
+  check<ShapeError>(oh > 0 && ow > 0, "conv_transpose2d: input of shape ", to_string(x.shape()),
+                    " gives an empty output with these options");
+  const auto g = detail::window(cout, oh, ow, Size2{kh, kw}, o.stride, o.padding, o.dilation);
+  const index_t K = (cout / G) * kh * kw;
+  // cols[n, g] = W[g]^T x[n, g]: [K, Cin/G] @ [Cin/G, H*W]
+  const Tensor<T> wg = weight.reshape({G, cin / G, K}).transpose(-1, -2);
+  const Tensor<T> cols = matmul(wg, x.reshape({n, G, cin / G, h * w})).reshape({n, G * K, h * w});
+  Tensor<T> out = detail::fold_impl(cols, g, h, w);
+  if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
+  return out;
+}
+
+}  // namespace ink

@@ -1,0 +1,127 @@
+// Differentiable indexing by integer tensors: gather / scatter_add (along a dim, per element)
+// and index_select / index_add (whole slices). Each pair is the other's gradient, so both stay
+// differentiable to any order. Pooling, padding, upsampling and the classification losses
+// are built on them. Part of ops/.
+#pragma once
+#include "ink/autograd/node.hpp"
+#include "ink/tensor/creation.hpp"
+#include "ink/tensor/map.hpp"
+
+namespace ink {
+namespace detail {
+
+// Calls f(x_offset, idx_offset_in_index_tensor_order, other_offset) for every element of
+// `index`, where x_offset addresses x at the same position but with index's value along `dim`.
+// Bounds are checked; `op` names the caller in errors.
+template <class T, class F>
+void for_each_indexed(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t>& index, const Shape& other_strides,
+                      const char* op, F f) {
+  Shape xs = x.strides();
+  const index_t xstride = xs[dim], n = x.shape()[dim];
+  xs[dim] = 0;
+  const std::int64_t* ip = index.data_ptr();
+  for_each_row<3>(index.shape(), {xs, index.strides(), other_strides}, {0, 0, 0},
+                  [&](index_t len, std::array<index_t, 3> off, std::array<index_t, 3> st) {
+                    for (index_t i = 0; i < len; ++i) {
+                      const std::int64_t k = ip[off[1] + i * st[1]];
+                      check<ValueError>(k >= 0 && k < n, op, ": index ", k, " out of range for dim ", dim,
+                                        " of size ", n, " (shape ", to_string(x.shape()), ")");
+                      f(off[0] + i * st[0] + k * xstride, off[2] + i * st[2]);
+                    }
+                  });
+}
+
+inline void check_index_shape(const Shape& x, index_t dim, const Shape& index, const char* op) {
+  bool ok = x.size() == index.size();
+  for (std::size_t d = 0; ok && d < x.size(); ++d) ok = static_cast<index_t>(d) == dim || index[d] <= x[d];
+  check<ShapeError>(ok, op, ": index of shape ", to_string(index), " does not fit input of shape ", to_string(x),
+                    " (same number of dims, and no larger than the input except along dim ", dim, ")");
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> scatter_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src);
+
+// out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (and likewise for any dim).
+template <class T>
+Tensor<T> gather(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t>& index) {
+  const index_t d = wrap_dim(dim, x.dim(), "gather");
+  detail::check_index_shape(x.shape(), d, index.shape(), "gather");
+  Tensor<T> out = empty<T>(index.shape());
+  const T* xp = x.data_ptr();
+  T* op = out.data_ptr();
+  detail::for_each_indexed(x, d, index, out.strides(), "gather", [&](index_t xo, index_t oo) { op[oo] = xp[xo]; });
+  autograd::record("GatherBackward", {x}, out, [in = x.shape(), d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {scatter_add(zeros<T>(in), d, index, g)};
+  });
+  return out;
+}
+
+// self with src added at the positions index names along dim (repeated indices add up).
+// src has index's shape.
+template <class T>
+Tensor<T> scatter_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src) {
+  const index_t d = wrap_dim(dim, self.dim(), "scatter_add");
+  detail::check_index_shape(self.shape(), d, index.shape(), "scatter_add");
+  check<ShapeError>(src.shape() == index.shape(), "scatter_add: src of shape ", to_string(src.shape()),
+                    " must have the shape of index ", to_string(index.shape()));
+  Tensor<T> out = detail::contiguous_copy(self);
+  T* op = out.data_ptr();
+  const T* sp = src.data_ptr();
+  detail::for_each_indexed(out, d, index, src.strides(), "scatter_add", [&](index_t oo, index_t so) { op[oo] += sp[so]; });
+  autograd::record("ScatterAddBackward", {self, src}, out,
+                   [d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     const Tensor<T> gs = gather(g, d, index);
+                     return {g, gs};
+                   });
+  return out;
+}
+
+template <class T>
+Tensor<T> index_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src);
+
+// The slices of x at `index` (1-D) along dim, in that order.
+template <class T>
+Tensor<T> index_select(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t>& index) {
+  const index_t d = wrap_dim(dim, x.dim(), "index_select");
+  check<ShapeError>(index.dim() == 1, "index_select: index must be 1-D, got shape ", to_string(index.shape()));
+  Shape shape = x.shape();
+  shape[d] = index.numel();
+  // Broadcast the 1-D index along every other dim and reuse gather.
+  Shape strides(x.dim(), 0);
+  strides[d] = index.strides()[0];
+  const Tensor<std::int64_t> full_index = index.as_strided(shape, strides, index.storage_offset());
+  Tensor<T> out = empty<T>(shape);
+  const T* xp = x.data_ptr();
+  T* op = out.data_ptr();
+  detail::for_each_indexed(x, d, full_index, out.strides(), "index_select", [&](index_t xo, index_t oo) { op[oo] = xp[xo]; });
+  autograd::record("IndexSelectBackward", {x}, out, [in = x.shape(), d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {index_add(zeros<T>(in), d, index, g)};
+  });
+  return out;
+}
+
+// self with the slices of src added at `index` (1-D) along dim.
+template <class T>
+Tensor<T> index_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src) {
+  const index_t d = wrap_dim(dim, self.dim(), "index_add");
+  check<ShapeError>(index.dim() == 1, "index_add: index must be 1-D, got shape ", to_string(index.shape()));
+  Shape expected = self.shape();
+  expected[d] = index.numel();
+  check<ShapeError>(src.shape() == expected, "index_add: src of shape ", to_string(src.shape()), " does not match ",
+                    to_string(expected), " (self ", to_string(self.shape()), ", ", index.numel(), " indices)");
+  Shape strides(self.dim(), 0);
+  strides[d] = index.strides()[0];
+  const Tensor<std::int64_t> full_index = index.as_strided(expected, strides, index.storage_offset());
+  Tensor<T> out = detail::contiguous_copy(self);
+  T* op = out.data_ptr();
+  const T* sp = src.data_ptr();
+  detail::for_each_indexed(out, d, full_index, src.strides(), "index_add", [&](index_t oo, index_t so) { op[oo] += sp[so]; });
+  autograd::record("IndexAddBackward", {self, src}, out, [d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {g, index_select(g, d, index)};
+  });
+  return out;
+}
+
+}  // namespace ink
