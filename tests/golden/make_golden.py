@@ -7,13 +7,17 @@ The output is deterministic (fixed seed), so re-running it must not change the f
 the table or the torch version changes.
 
 Each case names an op (a row of the C++ table in tests/test_ops.cpp), its inputs (shape, how
-the values are drawn, whether the input requires grad) and its options. One option is the
-harness's own, for every op: tr=1 transposes dims 0 and 1 of the first input before the op, so
-that the op reads a strided, non-contiguous view (the gradient is still that of the stored
-input). Inputs are drawn away
+the values are drawn, whether the input requires grad) and its options. Inputs are drawn away
 from the kinks of non-smooth ops (0 for abs/relu, the bounds of clamp, ties for max/min/
 maximum/minimum) and inside the domain of log/sqrt/pow, so that the same case is also a fair
 gradcheck / gradgradcheck in double precision.
+Two options belong to the harness rather than to an op:
+  tr=1    transposes dims 0 and 1 of the first input before the op, so that the op reads a
+          strided, non-contiguous view (the gradient is still that of the stored input);
+  kink=1  the inputs sit exactly on kinks (0 for relu/abs, the bounds of clamp, ties for
+          max/min/maximum/minimum, 0^b for pow), on purpose, to pin PyTorch's choice of
+          subgradient there; such a case is compared with PyTorch in float32 only, since
+          finite differences across a kink are meaningless.
 
 File format (one record per line, whitespace-separated tokens):
   case <name> op=<op> [<key>=<value> ...]     options: ints, floats, none, lists [a,b]
@@ -62,6 +66,9 @@ def draw(kind, shape, avoid=()):
     elif kind == "nan":  # normal with about a third NaN (forward-only ops)
         x = torch.randn(shape, generator=gen)
         x = torch.where(torch.rand(shape, generator=gen) < 0.35, torch.tensor(float("nan")), x)
+    elif kind == "z":  # in [0, 2) with about a third exact zeros (pow at base 0)
+        x = torch.rand(shape, generator=gen) * 2
+        x = torch.where(torch.rand(shape, generator=gen) < 0.35, torch.tensor(0.0), x)
     elif kind == "i":  # small integers: ties and zeros on purpose (comparisons, sign, argmax)
         x = torch.randint(-2, 3, shape, generator=gen).float()
     else:
@@ -211,6 +218,18 @@ case("cat", [I([2, 2, 3]), I([2, 1, 3])], dim=1)
 case("cat", [I([3, 2]), I([2, 3])], dim=0, tr=1)
 case("stack", [I([2, 3]), I([2, 3])], dim=0)
 case("stack", [I([3, 2]), I([3, 2]), I([3, 2])], dim=-1)
+
+# on kinks, on purpose (float32 golden checks only): PyTorch's subgradients
+case("relu", [I([3, 5], "i")], kink=1)
+case("abs", [I([3, 5], "i")], kink=1)
+case("clamp", [I([3, 5], "i")], lo=-1.0, hi=1.0, kink=1)
+case("max", [I([4, 5], "i")], kink=1)                            # ties share the gradient
+case("max", [I([4, 5], "i")], dims=[1], keepdim=0, kink=1)
+case("min", [I([2, 3, 4], "i")], dims=[0, 2], keepdim=1, kink=1)
+case("maximum", [I([3, 4], "i"), I([3, 4], "i")], kink=1)
+case("minimum", [I([3, 4], "i"), I([4], "i")], kink=1)
+case("pow", [I([3, 4], "z"), I([3, 4], "z")], kink=1)          # 0^b, including 0^0
+case("pow_scalar", [I([3, 4], "i")], e=3.0, kink=1)
 
 # forward only: argmax, comparisons, sign
 case("argmax", [I([3, 5], grad=False)])

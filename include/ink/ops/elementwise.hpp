@@ -91,8 +91,9 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
   return out;
 }
 
-// Elementwise a^b. d/da = b a^(b-1); d/db = a^b log(a), taken as 0 where a == 0 (PyTorch's
-// convention, which keeps 0^b differentiable in b for b > 0).
+// Elementwise a^b. d/da = b a^(b-1), taken as 0 where b == 0 (a^0 is constant in a; the
+// formula would give 0 * inf = NaN at a == 0); d/db = a^b log(a), taken as 0 where a == 0.
+// Both are PyTorch's conventions; the second keeps 0^b differentiable in b for b > 0.
 template <class T>
 Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
   Tensor<T> out = detail::map_binary<T>(a, b, [](T x, T y) { return std::pow(x, y); }, "pow");
@@ -100,7 +101,10 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
                    [a, b, ga = detail::wants_grad(a), gb = detail::wants_grad(b)](
                        const Tensor<T>& g, const Tensor<T>& out) -> std::vector<Tensor<T>> {
                      Tensor<T> da, db;
-                     if (ga) da = sum_to(mul(g, mul(b, pow(a, sub(b, scalar_tensor(T(1)))))), a.shape());
+                     if (ga)
+                       da = sum_to(where(eq(b, scalar_tensor(T(0))), scalar_tensor(T(0)),
+                                         mul(g, mul(b, pow(a, sub(b, scalar_tensor(T(1))))))),
+                                   a.shape());
                      if (gb) {
                        const Tensor<T> zero = eq(a, scalar_tensor(T(0)));
                        const Tensor<T> safe_a = where(zero, scalar_tensor(T(1)), a);
