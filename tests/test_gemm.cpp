@@ -128,12 +128,12 @@ struct Shape3 {
   index_t M, N, K;
 };
 
-// Primes and sizes that divide none of the tile or block sizes (MR, NR, KC, NC), plus exact
-// tiles; together they cross every edge: partial rows, partial vectors, several K slices
-// (K > KC) and several column blocks (N > NC).
+// Primes and sizes that divide none of the tile or block sizes (MR, NR, KC, NC, MC), plus
+// exact tiles; together they cross every edge: partial rows, partial vectors, several K
+// slices (K > KC), several column blocks (N > NC) and several row blocks (M > MC).
 const std::vector<Shape3> kEdgeShapes = {
     {1, 1, 1},    {7, 17, 31},  {33, 97, 1},   {17, 515, 33}, {97, 31, 257},
-    {257, 33, 515}, {31, 257, 97}, {515, 7, 17}, {8, 48, 256},  {16, 96, 512},
+    {257, 33, 515}, {31, 257, 97}, {515, 7, 17}, {8, 48, 256},  {16, 96, 512}, {2100, 9, 20},
 };
 
 template <class T>
@@ -218,7 +218,8 @@ TEMPLATE_TEST_CASE("gemm gives bitwise the same result on 1 and 2 threads", "", 
   std::mt19937 rng(5);
   // Tall (split by rows), wide (split by columns), and a conv-like shape; all large enough
   // to run in parallel.
-  const std::vector<Shape3> shapes = {{515, 33, 257}, {33, 515, 257}, {64, 784, 300}, {257, 255, 129}};
+  const std::vector<Shape3> shapes = {{515, 33, 257}, {33, 515, 257}, {64, 784, 300}, {257, 255, 129},
+                                      {2100, 60, 40}};
   for (Isa isa : supported_isas()) {
     set_active_isa(isa);
     for (const Shape3& s : shapes)

@@ -48,33 +48,40 @@ void scale_c(index_t M, index_t N, T beta, T* C, index_t ldc) {
 }
 
 // Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel Kern.
-// Loop order (outer to inner): NC columns of C, KC slices of K (pack the KC x NC block of B:
-// it stays in L2), MR rows (pack the MR x KC micro-panel of A: it stays in L1), NR columns
-// (the micro-kernel streams its B micro-panel from L2). The K blocking depends on K alone and
-// tiles sit on the global MR x NR grid, so every element of C sees the same operations in the
-// same order whatever the split between threads.
+// Loop order (outer to inner): MC rows of C, KC slices of K (pack the MC x KC block of A, once:
+// it waits in L3 and each MR x KC micro-panel of it stays in L1 while used), NC columns (pack
+// the KC x NC block of B: it stays in L2), MR rows, NR columns (the micro-kernel streams its
+// B micro-panel from L2). The K blocking depends on K alone and tiles sit on the global
+// MR x NR grid, so every element of C sees the same operations in the same order whatever the
+// split between threads.
 template <class Kern, class T>
 void gemm_block(bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, index_t n1, index_t K,
                 T alpha, const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
   constexpr int MR = Kern::MR, NR = Kern::NR;
   const index_t kc_max = balanced_block(K, Kern::KC, 8);
+  const index_t mc_max = balanced_block(m1 - m0, Kern::MC, MR);
   const index_t nc_max = balanced_block(n1 - n0, Kern::NC, NR);
   Workspace& ws = thread_workspace();
-  T* ap = ws.get<T>(kSlotGemmPackA, static_cast<std::size_t>(MR * kc_max));
+  T* ap = ws.get<T>(kSlotGemmPackA, static_cast<std::size_t>(mc_max * kc_max));
   T* bp = ws.get<T>(kSlotGemmPackB, static_cast<std::size_t>(kc_max * nc_max));
-  for (index_t jc = n0; jc < n1; jc += nc_max) {
-    const index_t nb = std::min(nc_max, n1 - jc);
+  for (index_t ic = m0; ic < m1; ic += mc_max) {
+    const index_t mb = std::min(mc_max, m1 - ic);
     for (index_t pc = 0; pc < K; pc += kc_max) {
       const index_t kb = std::min(kc_max, K - pc);
-      gemm_pack::pack_b<NR>(trans_b, B, ldb, pc, kb, jc, nb, bp);
+      for (index_t ir = 0; ir < mb; ir += MR)
+        Kern::pack_a(trans_a, A, lda, ic + ir, static_cast<int>(std::min<index_t>(MR, mb - ir)), pc, kb,
+                     ap + ir * kb);
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
-      for (index_t ic = m0; ic < m1; ic += MR) {
-        const int m = static_cast<int>(std::min<index_t>(MR, m1 - ic));
-        Kern::pack_a(trans_a, A, lda, ic, m, pc, kb, ap);
-        T* c = C + ic * ldc + jc;
-        for (index_t jr = 0; jr < nb; jr += NR)
-          Kern::tile(m, static_cast<int>(std::min<index_t>(NR, nb - jr)), kb, ap, bp + jr * kb, c + jr,
-                     ldc, alpha, beta_now);
+      for (index_t jc = n0; jc < n1; jc += nc_max) {
+        const index_t nb = std::min(nc_max, n1 - jc);
+        gemm_pack::pack_b<NR>(trans_b, B, ldb, pc, kb, jc, nb, bp);
+        for (index_t ir = 0; ir < mb; ir += MR) {
+          const int m = static_cast<int>(std::min<index_t>(MR, mb - ir));
+          T* c = C + (ic + ir) * ldc + jc;
+          for (index_t jr = 0; jr < nb; jr += NR)
+            Kern::tile(m, static_cast<int>(std::min<index_t>(NR, nb - jr)), kb, ap + ir * kb, bp + jr * kb,
+                       c + jr, ldc, alpha, beta_now);
+        }
       }
     }
   }
@@ -87,7 +94,7 @@ struct Split {
 
 // Chooses the split with the least work on the busiest thread, counted per unit of K in
 // multiply-adds: its C area, plus packing (about 16 multiply-adds per packed element: each
-// thread packs B for its columns, and A once per NC block of its columns).
+// thread packs A for its rows, and B for its columns once per MC block of its rows).
 template <class Kern>
 Split choose_split(index_t M, index_t N, int threads) {
   const index_t mt = ceil_div(M, Kern::MR), nt = ceil_div(N, Kern::NR);
@@ -100,7 +107,7 @@ Split choose_split(index_t M, index_t N, int threads) {
       if (tm > mt || tn > nt) continue;
       const index_t rows = std::min(M, ceil_div(mt, tm) * Kern::MR);
       const index_t cols = std::min(N, ceil_div(nt, tn) * Kern::NR);
-      const index_t cost = rows * cols + 16 * (cols + rows * ceil_div(cols, Kern::NC));
+      const index_t cost = rows * cols + 16 * (rows + cols * ceil_div(rows, Kern::MC));
       if (best_cost < 0 || cost < best_cost) {
         best_cost = cost;
         best = {tm, tn};

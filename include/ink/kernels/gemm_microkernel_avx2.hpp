@@ -118,6 +118,9 @@ struct Kernel {
   // The A micro-panel (6 x KC) stays in L1, the B block (KC x NC) in L2; see docs/kernels.md.
   static constexpr index_t KC = 256;
   static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+  // MC (a multiple of MR): the packed MC x KC block of A (2 MiB) waits in L3; B is packed
+  // once per MC rows.
+  static constexpr index_t MC = sizeof(T) == 4 ? 2046 : 1020;
 
   using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int);
 

@@ -188,6 +188,8 @@ struct Kernel {
   // block (KC x NC) streams from L2 (480 KiB of 1 MiB). See docs/kernels.md.
   static constexpr index_t KC = 256;
   static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+  // MC: the packed MC x KC block of A (2 MiB) waits in L3; B is packed once per MC rows.
+  static constexpr index_t MC = sizeof(T) == 4 ? 2048 : 1024;
 
   using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int);
 

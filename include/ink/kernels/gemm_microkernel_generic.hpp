@@ -15,6 +15,8 @@ struct Kernel {
   static constexpr int NR = 32 / static_cast<int>(sizeof(T));
   static constexpr index_t KC = 256;
   static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
+  // MC: the packed MC x KC block of A (2 MiB) waits in L3; B is packed once per MC rows.
+  static constexpr index_t MC = sizeof(T) == 4 ? 2048 : 1024;
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
