@@ -106,12 +106,12 @@ std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
 template <class T>
 Tensor<T> seed_gradient(const Tensor<T>& output, const Tensor<T>& given, const char* op) {
   if (given.defined()) {
-    check<ShapeError>(given.shape() == output.shape(), op, ": gradient of shape ",
+    INK_CHECK(ShapeError, given.shape() == output.shape(), op, ": gradient of shape ",
                       to_string(given.shape()), " for an output of shape ",
                       to_string(output.shape()));
     return given;
   }
-  check<AutogradError>(output.numel() == 1, op,
+  INK_CHECK(AutogradError, output.numel() == 1, op,
                        ": grad can be implicitly created only for one-element outputs, but the "
                        "output has shape ", to_string(output.shape()),
                        "; pass a gradient of that shape");
@@ -129,12 +129,12 @@ template <class T>
 std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::vector<Tensor<T>>& inputs,
                             const std::vector<Tensor<T>>& grad_outputs = {}, bool create_graph = false,
                             std::optional<bool> retain_graph = std::nullopt, bool allow_unused = false) {
-  check<ValueError>(grad_outputs.empty() || grad_outputs.size() == outputs.size(),
+  INK_CHECK(ValueError, grad_outputs.empty() || grad_outputs.size() == outputs.size(),
                     "autograd::grad: got ", grad_outputs.size(), " grad_outputs for ",
                     outputs.size(), " outputs");
   std::vector<detail::Root<T>> roots;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    check<AutogradError>(outputs[i].requires_grad(), "autograd::grad: output ", i,
+    INK_CHECK(AutogradError, outputs[i].requires_grad(), "autograd::grad: output ", i,
                          " does not require grad and has no grad_fn");
     roots.push_back({gradient_edge(outputs[i]),
                      detail::seed_gradient(outputs[i], grad_outputs.empty() ? Tensor<T>() : grad_outputs[i],
@@ -142,13 +142,13 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
   }
   std::vector<std::shared_ptr<Node<T>>> capture;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    check<AutogradError>(inputs[i].requires_grad(), "autograd::grad: input ", i,
+    INK_CHECK(AutogradError, inputs[i].requires_grad(), "autograd::grad: input ", i,
                          " does not require grad");
     capture.push_back(gradient_edge(inputs[i]));
   }
   auto result = detail::run_backward(roots, capture, retain_graph.value_or(create_graph), create_graph);
   for (std::size_t i = 0; i < result.size(); ++i) {
-    check<AutogradError>(allow_unused || result[i].defined(), "autograd::grad: input ", i,
+    INK_CHECK(AutogradError, allow_unused || result[i].defined(), "autograd::grad: input ", i,
                          " was not used to compute the outputs (pass allow_unused = true)");
     if (result[i].defined() && result[i].shape() != inputs[i].shape())
       throw ShapeError("autograd::grad: internal error, gradient shape " + to_string(result[i].shape()) +
@@ -163,7 +163,7 @@ namespace ink {
 
 template <class T>
 void Tensor<T>::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  check<AutogradError>(requires_grad(), "backward: the tensor does not require grad and has no "
+  INK_CHECK(AutogradError, requires_grad(), "backward: the tensor does not require grad and has no "
                                         "grad_fn (did you forget requires_grad_() on an input, or "
                                         "run the forward pass under NoGradGuard?)");
   std::vector<autograd::detail::Root<T>> roots{

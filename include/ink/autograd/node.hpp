@@ -88,7 +88,7 @@ class AccumulateGrad final : public Node<T> {
   std::string name() const override { return "AccumulateGrad"; }
 
   std::vector<Tensor<T>> apply(const Tensor<T>& g) override {
-    check<ShapeError>(g.shape() == leaf_.shape(), "AccumulateGrad: gradient of shape ",
+    INK_CHECK(ShapeError, g.shape() == leaf_.shape(), "AccumulateGrad: gradient of shape ",
                       to_string(g.shape()), " for a leaf of shape ", to_string(leaf_.shape()));
     Tensor<T> old = leaf_.grad();
     if (GradMode::is_enabled()) {

@@ -54,7 +54,7 @@ inline Isa isa_from_environment() {
   else if (v == "avx2") isa = Isa::avx2;
   else if (v == "generic") isa = Isa::generic;
   else throw ValueError("INK_ISA: unknown value '" + v + "' (expected avx512, avx2 or generic)");
-  check<ValueError>(isa_supported(isa), "INK_ISA=", v, ": this CPU does not support it (best is ",
+  INK_CHECK(ValueError, isa_supported(isa), "INK_ISA=", v, ": this CPU does not support it (best is ",
                     isa_name(best_supported_isa()), ")");
   return isa;
 }
@@ -68,7 +68,7 @@ inline Isa& active_isa_slot() {
 inline Isa active_isa() { return detail::active_isa_slot(); }
 // Forces an ISA for the rest of the process (tests run every kernel at every supported ISA).
 inline void set_active_isa(Isa isa) {
-  check<ValueError>(isa_supported(isa), "set_active_isa: this CPU does not support ", isa_name(isa));
+  INK_CHECK(ValueError, isa_supported(isa), "set_active_isa: this CPU does not support ", isa_name(isa));
   detail::active_isa_slot() = isa;
 }
 

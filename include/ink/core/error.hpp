@@ -32,9 +32,19 @@ std::string concat(Args&&... args) {
 }  // namespace detail
 
 // Throws E with the concatenation of args as message: `check<ShapeError>(ok, "add: ", ...)`.
+// The arguments are evaluated even when ok is true; on hot paths use INK_CHECK, which builds
+// the message only on failure.
 template <class E = Error, class... Args>
 inline void check(bool ok, Args&&... args) {
   if (!ok) throw E(detail::concat(std::forward<Args>(args)...));
 }
 
 }  // namespace ink
+
+// INK_CHECK(ShapeError, ok, "add: shapes ", to_string(a), ...): throws the given ink::Error
+// subclass with the concatenated message when ok is false; the message arguments are evaluated
+// only then.
+#define INK_CHECK(ErrorType, condition, ...) \
+  do {                                         \
+    if (!(condition)) throw ErrorType(::ink::detail::concat(__VA_ARGS__)); \
+  } while (0)

@@ -12,7 +12,7 @@ namespace ink {
 
 // Sets the number of threads ink's kernels use (OpenMP's thread count for this process).
 inline void set_num_threads(int n) {
-  check<ValueError>(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+  INK_CHECK(ValueError, n >= 1, "set_num_threads: need at least 1 thread, got ", n);
   omp_set_num_threads(n);
 }
 inline int get_num_threads() { return omp_get_max_threads(); }

@@ -42,7 +42,7 @@ inline std::string to_string(const Shape& s) {
 // Maps a possibly negative dim into [0, ndim); throws ValueError naming `op` otherwise.
 inline index_t wrap_dim(index_t dim, index_t ndim, const char* op) {
   const index_t lo = -std::max<index_t>(ndim, 1), hi = std::max<index_t>(ndim, 1) - 1;
-  check<ValueError>(dim >= lo && dim <= hi, op, ": dim ", dim, " out of range [", lo, ", ", hi,
+  INK_CHECK(ValueError, dim >= lo && dim <= hi, op, ": dim ", dim, " out of range [", lo, ", ", hi,
                     "] for a tensor of ", ndim, " dims");
   return dim < 0 ? dim + std::max<index_t>(ndim, 1) : dim;
 }
@@ -55,7 +55,7 @@ inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   for (std::size_t i = 0; i < n; ++i) {
     const index_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const index_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
-    check<ShapeError>(da == db || da == 1 || db == 1, op, ": shapes ", to_string(a), " and ",
+    INK_CHECK(ShapeError, da == db || da == 1 || db == 1, op, ": shapes ", to_string(a), " and ",
                       to_string(b), " cannot be broadcast together (dim ", i, ": ", da, " vs ", db,
                       ")");
     out[i] = da == 1 ? db : da;
@@ -66,7 +66,7 @@ inline Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 // Checks that every size is non-negative; `op` names the caller in the error.
 inline void check_sizes(const Shape& s, const char* op) {
   for (index_t d : s)
-    check<ValueError>(d >= 0, op, ": negative size in shape ", to_string(s));
+    INK_CHECK(ValueError, d >= 0, op, ": negative size in shape ", to_string(s));
 }
 
 }  // namespace ink

@@ -47,7 +47,7 @@ inline void gradcheck(const DoubleFunction& f, const std::vector<Tensor<double>>
       wrt.push_back(inputs[i]);
       wrt_index.push_back(i);
     }
-  check<ValueError>(!wrt.empty(), "gradcheck: no input requires grad");
+  INK_CHECK(ValueError, !wrt.empty(), "gradcheck: no input requires grad");
 
   const Tensor<double> out = f(inputs);
   const index_t n_out = out.numel();

@@ -9,7 +9,7 @@
 namespace ink::detail {
 template <class T>
 void check_inplace_allowed(const Tensor<T>& t, const char* op) {
-  check<AutogradError>(!(GradMode::is_enabled() && t.requires_grad()), op,
+  INK_CHECK(AutogradError, !(GradMode::is_enabled() && t.requires_grad()), op,
                        ": in-place operation on a tensor that requires grad; run it under "
                        "ink::NoGradGuard (or on a detach()ed tensor)");
 }

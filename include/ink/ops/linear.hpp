@@ -9,11 +9,11 @@ namespace ink {
 // x [..., in] times weight [out, in] transposed, plus bias [out] if defined.
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>()) {
-  check<ShapeError>(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.shape()[1], "linear: input of shape ",
+  INK_CHECK(ShapeError, weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.shape()[1], "linear: input of shape ",
                     to_string(x.shape()), " does not fit weight of shape ", to_string(weight.shape()),
                     " (expected input [..., ", weight.dim() == 2 ? weight.shape()[1] : -1, "])");
   if (bias.defined())
-    check<ShapeError>(bias.shape() == Shape{weight.shape()[0]}, "linear: bias of shape ", to_string(bias.shape()),
+    INK_CHECK(ShapeError, bias.shape() == Shape{weight.shape()[0]}, "linear: bias of shape ", to_string(bias.shape()),
                       " for weight ", to_string(weight.shape()));
   const Tensor<T> y = matmul(x, weight.t());
   return bias.defined() ? y + bias : y;
@@ -23,7 +23,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
 // (inverted dropout, Srivastava et al. 2014); in eval, returns x.
 template <class T>
 Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen = default_generator()) {
-  check<ValueError>(p >= 0 && p <= 1, "dropout: probability ", p, " is outside [0, 1]");
+  INK_CHECK(ValueError, p >= 0 && p <= 1, "dropout: probability ", p, " is outside [0, 1]");
   if (!training || p == 0) return x;
   if (p == 1) return x * 0.0;
   Tensor<T> mask = empty<T>(x.shape());

@@ -20,7 +20,7 @@ Tensor<T> reduce_loss(const Tensor<T>& per_element, Reduction r) {
 }
 template <class T, class U>
 void check_same_shape(const Tensor<T>& a, const Tensor<U>& b, const char* op) {
-  check<ShapeError>(a.shape() == b.shape(), op, ": input of shape ", to_string(a.shape()), " and target of shape ",
+  INK_CHECK(ShapeError, a.shape() == b.shape(), op, ": input of shape ", to_string(a.shape()), " and target of shape ",
                     to_string(b.shape()), " differ");
 }
 }  // namespace detail
@@ -41,7 +41,7 @@ Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction r =
 // Negative log-likelihood of class indices: log_probs [N, C], target [N] in [0, C).
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<std::int64_t>& target, Reduction r = Reduction::mean) {
-  check<ShapeError>(log_probs.dim() == 2 && target.dim() == 1 && target.shape()[0] == log_probs.shape()[0],
+  INK_CHECK(ShapeError, log_probs.dim() == 2 && target.dim() == 1 && target.shape()[0] == log_probs.shape()[0],
                     "nll_loss: expected log_probs [N,C] and target [N], got ", to_string(log_probs.shape()), " and ",
                     to_string(target.shape()));
   return detail::reduce_loss(-gather(log_probs, 1, target.reshape({-1, 1})).reshape({-1}), r);
@@ -56,9 +56,9 @@ struct CrossEntropyOptions {
 // is (1 - s) one_hot + s / C, as in PyTorch.
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<std::int64_t>& target, CrossEntropyOptions o = {}) {
-  check<ValueError>(o.label_smoothing >= 0 && o.label_smoothing <= 1, "cross_entropy: label_smoothing ",
+  INK_CHECK(ValueError, o.label_smoothing >= 0 && o.label_smoothing <= 1, "cross_entropy: label_smoothing ",
                     o.label_smoothing, " is outside [0, 1]");
-  check<ShapeError>(logits.dim() == 2, "cross_entropy: expected logits [N,C], got shape ", to_string(logits.shape()));
+  INK_CHECK(ShapeError, logits.dim() == 2, "cross_entropy: expected logits [N,C], got shape ", to_string(logits.shape()));
   const Tensor<T> logp = log_softmax(logits, 1);
   Tensor<T> per_sample = nll_loss(logp, target, Reduction::none);
   if (o.label_smoothing > 0)
@@ -101,7 +101,7 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& logits, const Tensor
 template <class T>
 Tensor<T> gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction r = Reduction::mean) {
   detail::check_same_shape(mu, logvar, "gaussian_kl");
-  check<ShapeError>(mu.dim() >= 2, "gaussian_kl: expected [N, ...] inputs, got shape ", to_string(mu.shape()));
+  INK_CHECK(ShapeError, mu.dim() >= 2, "gaussian_kl: expected [N, ...] inputs, got shape ", to_string(mu.shape()));
   const Tensor<T> terms = (logvar + 1.0 - mu * mu - exp(logvar)) * -0.5;
   Shape dims;
   for (index_t d = 1; d < mu.dim(); ++d) dims.push_back(d);

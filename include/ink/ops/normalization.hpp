@@ -28,7 +28,7 @@ Tensor<T> affine(const Tensor<T>& y, const Tensor<T>& weight, const Tensor<T>& b
 template <class T>
 void check_channels(const Tensor<T>& x, const Tensor<T>& p, const char* what, const char* op) {
   if (p.defined())
-    check<ShapeError>(p.shape() == Shape{x.shape()[1]}, op, ": ", what, " of shape ", to_string(p.shape()),
+    INK_CHECK(ShapeError, p.shape() == Shape{x.shape()[1]}, op, ": ", what, " of shape ", to_string(p.shape()),
                       " for an input with ", x.shape()[1], " channels (input ", to_string(x.shape()), ")");
 }
 
@@ -47,7 +47,7 @@ struct BatchNormOptions {
 template <class T>
 Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> running_var, const Tensor<T>& weight,
                      const Tensor<T>& bias, BatchNormOptions o = {}) {
-  check<ShapeError>(x.dim() >= 2, "batch_norm: expected an [N, C, ...] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() >= 2, "batch_norm: expected an [N, C, ...] input, got shape ", to_string(x.shape()));
   detail::check_channels(x, weight, "weight", "batch_norm");
   detail::check_channels(x, bias, "bias", "batch_norm");
   detail::check_channels(x, running_mean, "running_mean", "batch_norm");
@@ -59,7 +59,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> runni
   Tensor<T> mean, var;
   if (o.training) {
     const index_t n = x.numel() / x.shape()[1];
-    check<ValueError>(n > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
+    INK_CHECK(ValueError, n > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
                       to_string(x.shape()));
     mean = x.mean(dims, {.keepdim = true});
     var = x.var(dims, false, {.keepdim = true});
@@ -70,7 +70,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> runni
       running_var.mul_(T(1) - m).add_(var.detach().reshape({-1}) * (static_cast<T>(n) / static_cast<T>(n - 1)), m);
     }
   } else {
-    check<ValueError>(running_mean.defined() && running_var.defined(),
+    INK_CHECK(ValueError, running_mean.defined() && running_var.defined(),
                       "batch_norm: eval mode needs running_mean and running_var");
     mean = running_mean.reshape(cs);
     var = running_var.reshape(cs);
@@ -83,7 +83,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> runni
 template <class T>
 Tensor<T> instance_norm(const Tensor<T>& x, const Tensor<T>& weight = Tensor<T>(), const Tensor<T>& bias = Tensor<T>(),
                         double eps = 1e-5) {
-  check<ShapeError>(x.dim() >= 3, "instance_norm: expected an [N, C, ...] input with spatial dims, got shape ",
+  INK_CHECK(ShapeError, x.dim() >= 3, "instance_norm: expected an [N, C, ...] input with spatial dims, got shape ",
                     to_string(x.shape()));
   detail::check_channels(x, weight, "weight", "instance_norm");
   detail::check_channels(x, bias, "bias", "instance_norm");
@@ -101,11 +101,11 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
   const index_t k = static_cast<index_t>(normalized_shape.size());
   bool ok = k >= 1 && k <= x.dim();
   for (index_t i = 0; ok && i < k; ++i) ok = x.shape()[x.dim() - k + i] == normalized_shape[i];
-  check<ShapeError>(ok, "layer_norm: normalized_shape ", to_string(normalized_shape),
+  INK_CHECK(ShapeError, ok, "layer_norm: normalized_shape ", to_string(normalized_shape),
                     " does not match the trailing dims of input ", to_string(x.shape()));
   for (const Tensor<T>* p : {&weight, &bias})
     if (p->defined())
-      check<ShapeError>(p->shape() == normalized_shape, "layer_norm: weight/bias of shape ", to_string(p->shape()),
+      INK_CHECK(ShapeError, p->shape() == normalized_shape, "layer_norm: weight/bias of shape ", to_string(p->shape()),
                         " for normalized_shape ", to_string(normalized_shape));
   Shape dims;
   for (index_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
@@ -122,8 +122,8 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
 template <class T>
 Tensor<T> group_norm(const Tensor<T>& x, index_t groups, const Tensor<T>& weight = Tensor<T>(),
                      const Tensor<T>& bias = Tensor<T>(), double eps = 1e-5) {
-  check<ShapeError>(x.dim() >= 2, "group_norm: expected an [N, C, ...] input, got shape ", to_string(x.shape()));
-  check<ShapeError>(groups > 0 && x.shape()[1] % groups == 0, "group_norm: ", x.shape()[1],
+  INK_CHECK(ShapeError, x.dim() >= 2, "group_norm: expected an [N, C, ...] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, groups > 0 && x.shape()[1] % groups == 0, "group_norm: ", x.shape()[1],
                     " channels are not divisible into ", groups, " groups");
   detail::check_channels(x, weight, "weight", "group_norm");
   detail::check_channels(x, bias, "bias", "group_norm");

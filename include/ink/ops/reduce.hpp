@@ -23,7 +23,7 @@ inline Shape reduction_dims(const Shape& dims, index_t ndim, const char* op) {
   }
   for (index_t d : dims) out.push_back(wrap_dim(d, ndim, op));
   std::sort(out.begin(), out.end());
-  check<ValueError>(std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": dim repeated in ",
+  INK_CHECK(ValueError, std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": dim repeated in ",
                     to_string(dims));
   return out;
 }
@@ -85,9 +85,9 @@ template <class T>
 Tensor<T> extremum(const Tensor<T>& x, const Shape& dims_in, ReduceOptions o, bool is_max, const char* op) {
   const Shape dims = reduction_dims(dims_in, x.dim(), op);
   for (index_t d : dims)
-    check<ValueError>(x.shape()[d] > 0, op, ": cannot reduce over dim ", d, " of size 0 (shape ",
+    INK_CHECK(ValueError, x.shape()[d] > 0, op, ": cannot reduce over dim ", d, " of size 0 (shape ",
                       to_string(x.shape()), ")");
-  check<ValueError>(x.numel() > 0, op, ": cannot reduce an empty tensor");
+  INK_CHECK(ValueError, x.numel() > 0, op, ": cannot reduce an empty tensor");
   const T init = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
   auto acc = fold<T>(x, dims, init, [is_max](T a, T v, index_t) {
     if (std::isnan(a) || std::isnan(v)) return std::numeric_limits<T>::quiet_NaN();
@@ -177,7 +177,7 @@ Tensor<T> min(const Tensor<T>& x) {
 // Index of the (first) largest element along `dim`, or in the flattened tensor without a dim.
 template <class T>
 Tensor<std::int64_t> argmax(const Tensor<T>& x, std::optional<index_t> dim = std::nullopt, ReduceOptions o = {}) {
-  check<ValueError>(x.numel() > 0, "argmax: cannot take the argmax of an empty tensor");
+  INK_CHECK(ValueError, x.numel() > 0, "argmax: cannot take the argmax of an empty tensor");
   const Tensor<T> src = dim ? x : x.reshape({-1});
   const Shape rd = {wrap_dim(dim.value_or(0), src.dim(), "argmax")};
   struct Best {

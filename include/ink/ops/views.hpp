@@ -19,19 +19,19 @@ inline Shape infer_size(Shape shape, index_t n, const char* op) {
   std::optional<std::size_t> free_dim;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      check<ShapeError>(!free_dim, op, ": only one dimension can be -1, got ", to_string(shape));
+      INK_CHECK(ShapeError, !free_dim, op, ": only one dimension can be -1, got ", to_string(shape));
       free_dim = i;
     } else {
-      check<ShapeError>(shape[i] >= 0, op, ": invalid size ", shape[i], " in ", to_string(shape));
+      INK_CHECK(ShapeError, shape[i] >= 0, op, ": invalid size ", shape[i], " in ", to_string(shape));
       known *= shape[i];
     }
   }
   if (free_dim) {
-    check<ShapeError>(known != 0 && n % known == 0, op, ": shape ", to_string(shape),
+    INK_CHECK(ShapeError, known != 0 && n % known == 0, op, ": shape ", to_string(shape),
                       " is invalid for input of size ", n);
     shape[*free_dim] = n / known;
   }
-  check<ShapeError>(numel(shape) == n, op, ": shape ", to_string(shape), " is invalid for input of size ", n);
+  INK_CHECK(ShapeError, numel(shape) == n, op, ": shape ", to_string(shape), " is invalid for input of size ", n);
   return shape;
 }
 
@@ -75,7 +75,7 @@ template <class T>
 Tensor<T> view(const Tensor<T>& x, const Shape& shape) {
   const Shape target = detail::infer_size(shape, x.numel(), "view");
   auto st = detail::view_strides(x.shape(), x.strides(), target);
-  check<ShapeError>(st.has_value(), "view: size ", to_string(target), " is not compatible with input of shape ",
+  INK_CHECK(ShapeError, st.has_value(), "view: size ", to_string(target), " is not compatible with input of shape ",
                     to_string(x.shape()), " and strides ", to_string(x.strides()),
                     " (at least one dimension spans two contiguous subspaces); use reshape()");
   Tensor<T> out = x.as_strided(target, *st, x.storage_offset());
@@ -111,7 +111,7 @@ template <class T>
 Tensor<T> flatten(const Tensor<T>& x, index_t start_dim = 0, index_t end_dim = -1) {
   if (x.dim() == 0) return reshape(x, {1});
   const index_t s = wrap_dim(start_dim, x.dim(), "flatten"), e = wrap_dim(end_dim, x.dim(), "flatten");
-  check<ValueError>(s <= e, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim);
+  INK_CHECK(ValueError, s <= e, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim);
   Shape shape(x.shape().begin(), x.shape().begin() + s);
   index_t n = 1;
   for (index_t d = s; d <= e; ++d) n *= x.shape()[d];
@@ -122,13 +122,13 @@ Tensor<T> flatten(const Tensor<T>& x, index_t start_dim = 0, index_t end_dim = -
 
 template <class T>
 Tensor<T> permute(const Tensor<T>& x, const Shape& dims) {
-  check<ValueError>(static_cast<index_t>(dims.size()) == x.dim(), "permute: got ", dims.size(),
+  INK_CHECK(ValueError, static_cast<index_t>(dims.size()) == x.dim(), "permute: got ", dims.size(),
                     " dims for a tensor of shape ", to_string(x.shape()));
   Shape shape(dims.size()), strides(dims.size()), inverse(dims.size());
   std::vector<bool> used(dims.size(), false);
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const index_t d = wrap_dim(dims[i], x.dim(), "permute");
-    check<ValueError>(!used[d], "permute: dim ", d, " repeated in ", to_string(dims));
+    INK_CHECK(ValueError, !used[d], "permute: dim ", d, " repeated in ", to_string(dims));
     used[d] = true;
     shape[i] = x.shape()[d];
     strides[i] = x.strides()[d];
@@ -178,8 +178,8 @@ Tensor<T> slice_backward(const Tensor<T>& g, const Shape& input_shape, index_t d
 template <class T>
 Tensor<T> slice(const Tensor<T>& x, index_t dim, std::optional<index_t> start, std::optional<index_t> end,
                 index_t step) {
-  check<ValueError>(x.dim() > 0, "slice: cannot slice a 0-dim tensor");
-  check<ValueError>(step > 0, "slice: step must be positive, got ", step);
+  INK_CHECK(ValueError, x.dim() > 0, "slice: cannot slice a 0-dim tensor");
+  INK_CHECK(ValueError, step > 0, "slice: step must be positive, got ", step);
   const index_t d = wrap_dim(dim, x.dim(), "slice");
   const index_t n = x.shape()[d];
   auto clampi = [n](index_t i) { return std::clamp<index_t>(i < 0 ? i + n : i, 0, n); };
@@ -197,13 +197,13 @@ Tensor<T> slice(const Tensor<T>& x, index_t dim, std::optional<index_t> start, s
 // `length` elements of `dim` from `start` (which may be negative). A view.
 template <class T>
 Tensor<T> narrow(const Tensor<T>& x, index_t dim, index_t start, index_t length) {
-  check<ValueError>(x.dim() > 0, "narrow: cannot narrow a 0-dim tensor");
+  INK_CHECK(ValueError, x.dim() > 0, "narrow: cannot narrow a 0-dim tensor");
   const index_t d = wrap_dim(dim, x.dim(), "narrow");
   const index_t n = x.shape()[d];
-  check<ValueError>(start >= -n && start <= n, "narrow: start ", start, " out of range for dim ", d, " of size ", n,
+  INK_CHECK(ValueError, start >= -n && start <= n, "narrow: start ", start, " out of range for dim ", d, " of size ", n,
                     " (shape ", to_string(x.shape()), ")");
   if (start < 0) start += n;
-  check<ValueError>(length >= 0 && start + length <= n, "narrow: start ", start, " + length ", length,
+  INK_CHECK(ValueError, length >= 0 && start + length <= n, "narrow: start ", start, " + length ", length,
                     " exceeds size ", n, " of dim ", d, " (shape ", to_string(x.shape()), ")");
   return slice(x, d, start, start + length, 1);
 }
@@ -257,18 +257,18 @@ Tensor<T> select(const Tensor<T>& x, index_t dim, index_t index) {
 // added in front. Its gradient sums over what was repeated.
 template <class T>
 Tensor<T> expand(const Tensor<T>& x, const Shape& shape) {
-  check<ShapeError>(shape.size() >= x.shape().size(), "expand: cannot expand ", to_string(x.shape()), " to ",
+  INK_CHECK(ShapeError, shape.size() >= x.shape().size(), "expand: cannot expand ", to_string(x.shape()), " to ",
                     to_string(shape), " (fewer dims)");
   const std::size_t lead = shape.size() - x.shape().size();
   Shape out_shape(shape.size()), strides(shape.size(), 0);
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i < lead) {
-      check<ShapeError>(shape[i] >= 0, "expand: -1 is not allowed for a new leading dim in ", to_string(shape));
+      INK_CHECK(ShapeError, shape[i] >= 0, "expand: -1 is not allowed for a new leading dim in ", to_string(shape));
       out_shape[i] = shape[i];
       continue;
     }
     const index_t have = x.shape()[i - lead], want = shape[i] == -1 ? have : shape[i];
-    check<ShapeError>(have == want || have == 1, "expand: the size ", have, " of dim ", i - lead, " of ",
+    INK_CHECK(ShapeError, have == want || have == 1, "expand: the size ", have, " of dim ", i - lead, " of ",
                       to_string(x.shape()), " cannot be expanded to ", want, " (target ", to_string(shape), ")");
     out_shape[i] = want;
     strides[i] = have == want ? x.strides()[i - lead] : 0;
@@ -284,9 +284,9 @@ Tensor<T> expand(const Tensor<T>& x, const Shape& shape) {
 // Joins tensors along an existing dim; all other sizes must agree.
 template <class T>
 Tensor<T> cat(const std::vector<Tensor<T>>& xs, index_t dim = 0) {
-  check<ValueError>(!xs.empty(), "cat: expected a non-empty list of tensors");
+  INK_CHECK(ValueError, !xs.empty(), "cat: expected a non-empty list of tensors");
   const Tensor<T>& first = xs.front();
-  check<ValueError>(first.dim() > 0, "cat: zero-dimensional tensors cannot be concatenated");
+  INK_CHECK(ValueError, first.dim() > 0, "cat: zero-dimensional tensors cannot be concatenated");
   const index_t d = wrap_dim(dim, first.dim(), "cat");
   Shape shape = first.shape();
   shape[d] = 0;
@@ -294,7 +294,7 @@ Tensor<T> cat(const std::vector<Tensor<T>>& xs, index_t dim = 0) {
     const Shape& s = xs[i].shape();
     bool ok = s.size() == first.shape().size();
     for (std::size_t k = 0; ok && k < s.size(); ++k) ok = static_cast<index_t>(k) == d || s[k] == first.shape()[k];
-    check<ShapeError>(ok, "cat: tensor ", i, " has shape ", to_string(s), " but tensor 0 has shape ",
+    INK_CHECK(ShapeError, ok, "cat: tensor ", i, " has shape ", to_string(s), " but tensor 0 has shape ",
                       to_string(first.shape()), "; sizes must match except in dim ", d);
     shape[d] += s[d];
   }
@@ -324,11 +324,11 @@ Tensor<T> cat(const std::vector<Tensor<T>>& xs, index_t dim = 0) {
 // Joins equally shaped tensors along a new dim.
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& xs, index_t dim = 0) {
-  check<ValueError>(!xs.empty(), "stack: expected a non-empty list of tensors");
+  INK_CHECK(ValueError, !xs.empty(), "stack: expected a non-empty list of tensors");
   const index_t d = wrap_dim(dim, xs.front().dim() + 1, "stack");
   std::vector<Tensor<T>> parts;
   for (std::size_t i = 0; i < xs.size(); ++i) {
-    check<ShapeError>(xs[i].shape() == xs.front().shape(), "stack: tensor ", i, " has shape ",
+    INK_CHECK(ShapeError, xs[i].shape() == xs.front().shape(), "stack: tensor ", i, " has shape ",
                       to_string(xs[i].shape()), " but tensor 0 has shape ", to_string(xs.front().shape()));
     parts.push_back(unsqueeze(xs[i], d));
   }

@@ -43,7 +43,7 @@ Tensor<T> scalar_tensor(T value) {
 template <class T>
 Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape) {
   check_sizes(shape, "from_vector");
-  check<ShapeError>(static_cast<index_t>(values.size()) == numel(shape), "from_vector: ",
+  INK_CHECK(ShapeError, static_cast<index_t>(values.size()) == numel(shape), "from_vector: ",
                     values.size(), " values cannot fill shape ", to_string(shape), " (",
                     numel(shape), " elements)");
   Tensor<T> t = Tensor<T>::empty(shape);
@@ -60,8 +60,8 @@ Tensor<T> tensor(std::initializer_list<T> values) {
 // start, start+step, ... up to but excluding end (PyTorch's arange).
 template <class T = float>
 Tensor<T> arange(T start, T end, T step = T(1)) {
-  check<ValueError>(step != T(0), "arange: step must be nonzero");
-  check<ValueError>((end - start) / step >= 0 || end == start, "arange: the sign of step (", step,
+  INK_CHECK(ValueError, step != T(0), "arange: step must be nonzero");
+  INK_CHECK(ValueError, (end - start) / step >= 0 || end == start, "arange: the sign of step (", step,
                     ") cannot reach end ", end, " from start ", start);
   const index_t n = static_cast<index_t>(std::ceil(static_cast<double>(end - start) / static_cast<double>(step)));
   Tensor<T> t = Tensor<T>::empty({std::max<index_t>(n, 0)});
@@ -78,7 +78,7 @@ Tensor<T> arange(T end) {
 // `steps` evenly spaced values from start to end inclusive.
 template <class T = float>
 Tensor<T> linspace(T start, T end, index_t steps) {
-  check<ValueError>(steps >= 0, "linspace: steps must be non-negative, got ", steps);
+  INK_CHECK(ValueError, steps >= 0, "linspace: steps must be non-negative, got ", steps);
   Tensor<T> t = Tensor<T>::empty({steps});
   T* p = t.data_ptr();
   const double step = steps > 1 ? (static_cast<double>(end) - start) / static_cast<double>(steps - 1) : 0.0;
@@ -114,7 +114,7 @@ Tensor<T> randn(const Shape& shape, Generator& gen = default_generator()) {
 // Integers uniform in [low, high).
 template <class T = std::int64_t>
 Tensor<T> randint(index_t low, index_t high, const Shape& shape, Generator& gen = default_generator()) {
-  check<ValueError>(high > low, "randint: need low < high, got [", low, ", ", high, ")");
+  INK_CHECK(ValueError, high > low, "randint: need low < high, got [", low, ", ", high, ")");
   Tensor<T> t = Tensor<T>::empty(shape);
   T* p = t.data_ptr();
   for (index_t i = 0, n = t.numel(); i < n; ++i)

@@ -86,7 +86,7 @@ Tensor<R> map_ternary(const Tensor<A>& a, const Tensor<B>& b, const Tensor<C>& c
 template <class T, class U, class F>
 void update_inplace(const Tensor<T>& dst, const Tensor<U>& src, F f, const char* op) {
   const Shape shape = broadcast_shapes(dst.shape(), src.shape(), op);
-  check<ShapeError>(shape == dst.shape(), op, ": source of shape ", to_string(src.shape()),
+  INK_CHECK(ShapeError, shape == dst.shape(), op, ": source of shape ", to_string(src.shape()),
                     " does not broadcast to the destination's shape ", to_string(dst.shape()));
   T* pd = dst.data_ptr();
   const U* ps = src.data_ptr();

@@ -103,13 +103,13 @@ class Tensor {
   // The element at a multi-index (each index may be negative, counting from the end).
   T& at(std::initializer_list<index_t> index) const { return at(std::vector<index_t>(index)); }
   T& at(const std::vector<index_t>& index) const {
-    check<ValueError>(static_cast<index_t>(index.size()) == dim(), "at: got ", index.size(),
+    INK_CHECK(ValueError, static_cast<index_t>(index.size()) == dim(), "at: got ", index.size(),
                       " indices for a tensor of shape ", to_string(shape()));
     index_t off = 0;
     for (std::size_t d = 0; d < index.size(); ++d) {
       index_t i = index[d];
       const index_t n = shape()[d];
-      check<ValueError>(i >= -n && i < n, "at: index ", i, " out of range for dim ", d,
+      INK_CHECK(ValueError, i >= -n && i < n, "at: index ", i, " out of range for dim ", d,
                         " of size ", n);
       if (i < 0) i += n;
       off += i * strides()[d];
@@ -119,7 +119,7 @@ class Tensor {
 
   // The value of a one-element tensor.
   T item() const {
-    check<ValueError>(numel() == 1, "item: tensor of shape ", to_string(shape()),
+    INK_CHECK(ValueError, numel() == 1, "item: tensor of shape ", to_string(shape()),
                       " has ", numel(), " elements, not 1");
     return *data_ptr();
   }
@@ -140,7 +140,7 @@ class Tensor {
   }
   // Asks autograd to accumulate gradients into this leaf's grad(); returns *this.
   Tensor& requires_grad_(bool flag = true) {
-    check<AutogradError>(is_leaf(), "requires_grad_: only leaf tensors can change requires_grad; "
+    INK_CHECK(AutogradError, is_leaf(), "requires_grad_: only leaf tensors can change requires_grad; "
                                     "use detach() to get a leaf from a computed tensor");
     if (!std::is_floating_point_v<T> && flag)
       throw AutogradError("requires_grad_: only float and double tensors can require gradients");
