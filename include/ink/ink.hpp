@@ -2,4 +2,6 @@
 #pragma once
 #include "ink/core.hpp"
 #include "ink/kernels/gemm.hpp"
+#include "ink/nn.hpp"
 #include "ink/ops.hpp"
+#include "ink/optim.hpp"

@@ -1,0 +1,67 @@
+// Adam (Kingma & Ba, 2015) with L2 weight decay, and AdamW (Loshchilov & Hutter, 2019) with
+// decoupled weight decay, step for step as torch.optim.Adam / AdamW. Part of optim/.
+#pragma once
+#include <cmath>
+
+#include "ink/optim/optimizer.hpp"
+
+namespace ink::optim {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool decoupled_weight_decay = false;  // AdamW's rule
+};
+
+template <class T = float>
+class Adam : public Optimizer<T> {
+ public:
+  Adam(std::vector<Tensor<T>> params, AdamOptions o) : Optimizer<T>(o.decoupled_weight_decay ? "AdamW" : "Adam", std::move(params), o.lr), options(o) {
+    INK_CHECK(ValueError, o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, "Adam: betas must be in [0, 1), got ",
+                      o.beta1, ", ", o.beta2);
+    INK_CHECK(ValueError, o.eps >= 0 && o.weight_decay >= 0, "Adam: eps and weight_decay must be non-negative");
+  }
+  AdamOptions options;
+
+ protected:
+  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, const std::string& key) override {
+    T* w = p.data_ptr();
+    const T* g = grad.data_ptr();
+    T* m = this->buffer(key, "exp_avg", p).data_ptr();
+    T* v = this->buffer(key, "exp_avg_sq", p).data_ptr();
+    Tensor<T>& step_t = this->state_.try_emplace(key + ".step", scalar_tensor(T(0))).first->second;
+    const double t = static_cast<double>(step_t.item()) + 1;
+    step_t.fill_(static_cast<T>(t));
+    const T b1 = static_cast<T>(options.beta1), b2 = static_cast<T>(options.beta2), wd = static_cast<T>(options.weight_decay);
+    const double bias1 = 1 - std::pow(options.beta1, t), bias2 = 1 - std::pow(options.beta2, t);
+    const T step_size = static_cast<T>(lr / bias1), bias2_sqrt = static_cast<T>(std::sqrt(bias2));
+    const T eps = static_cast<T>(options.eps), decay = static_cast<T>(1 - lr * options.weight_decay);
+    for (index_t i = 0, n = p.numel(); i < n; ++i) {
+      T d = g[i];
+      if (options.decoupled_weight_decay) w[i] *= decay;
+      else d += wd * w[i];
+      m[i] = b1 * m[i] + (T(1) - b1) * d;
+      v[i] = b2 * v[i] + (T(1) - b2) * d * d;
+      w[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
+    }
+  }
+};
+
+// AdamW: Adam with decoupled weight decay (default 0.01, as in PyTorch).
+template <class T = float>
+class AdamW : public Adam<T> {
+ public:
+  AdamW(std::vector<Tensor<T>> params, AdamOptions o = {.weight_decay = 0.01})
+      : Adam<T>(std::move(params), with_decoupled(o)) {}
+
+ private:
+  static AdamOptions with_decoupled(AdamOptions o) {
+    o.decoupled_weight_decay = true;
+    return o;
+  }
+};
+
+}  // namespace ink::optim
