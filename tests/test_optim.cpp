@@ -151,3 +151,20 @@ TEST_CASE("optimisers reject bad arguments") {
   CHECK_THROWS_AS(optim::SGD<double>({zeros<double>({2})}, {.lr = 0.1}), ValueError);  // not requiring grad
   CHECK_THROWS_AS(optim::SGD<double>({p}, {.lr = -1}), ValueError);
 }
+
+TEST_CASE("L-BFGS with strong Wolfe line search minimises Rosenbrock from (-1.5, 2)") {
+  Tensor<double> xy = from_vector<double>({-1.5, 2.0}, {2}).requires_grad_();
+  optim::LBFGS<double> opt({xy}, {.lr = 1, .max_iter = 200, .tolerance_grad = 1e-12, .tolerance_change = 1e-15});
+  auto rosenbrock = [&] {
+    opt.zero_grad();
+    Tensor<double> x = xy.narrow(0, 0, 1), y = xy.narrow(0, 1, 1);
+    Tensor<double> f = ((1.0 - x).pow(2.0) + (y - x * x).pow(2.0) * 100.0).sum();
+    f.backward();
+    return f;
+  };
+  for (int s = 0; s < 5; ++s) opt.step(rosenbrock);
+  INFO("ended at " << xy);
+  CHECK(std::abs(xy.at({0}) - 1) < 1e-6);
+  CHECK(std::abs(xy.at({1}) - 1) < 1e-6);
+  CHECK_THROWS_AS(opt.Optimizer<double>::step(), ValueError);
+}
