@@ -191,8 +191,16 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   const auto g = detail::window(cin, in.shape()[2], in.shape()[3], kernel, o.stride, pad, o.dilation);
   detail::check_window(g, "conv2d", x.shape());
   const index_t oh = g.out_h(), ow = g.out_w(), K = (cin / G) * kernel.h * kernel.w;
-  const Tensor<T> cols = detail::unfold_impl(in, g, oh, ow, T(0)).view({n, G, K, oh * ow});
-  Tensor<T> out = matmul(weight.reshape({G, cout / G, K}), cols).reshape({n, cout, oh, ow});
+  // One GEMM per group over the whole batch: [Cout/G, K] @ [K, N*L]. (A batch of N small
+  // GEMMs against a broadcast weight would make the weight's gradient an [N, Cout, K] tensor
+  // summed over N.)
+  const index_t L = oh * ow;
+  const Tensor<T> cols =
+      detail::unfold_impl(in, g, oh, ow, T(0)).view({n, G, K, L}).permute({1, 2, 0, 3}).reshape({G, K, n * L});
+  Tensor<T> out = matmul(weight.reshape({G, cout / G, K}), cols)
+                      .view({G, cout / G, n, L})
+                      .permute({2, 0, 1, 3})
+                      .reshape({n, cout, oh, ow});
   if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
   return out;
 }
@@ -224,9 +232,10 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
                     " gives an empty output with these options");
   const auto g = detail::window(cout, oh, ow, Size2{kh, kw}, o.stride, o.padding, o.dilation);
   const index_t K = (cout / G) * kh * kw;
-  // cols[n, g] = W[g]^T x[n, g]: [K, Cin/G] @ [Cin/G, H*W]
+  // cols[g] = W[g]^T x[g] over the whole batch: [K, Cin/G] @ [Cin/G, N*H*W], one GEMM per group.
   const Tensor<T> wg = weight.reshape({G, cin / G, K}).transpose(-1, -2);
-  const Tensor<T> cols = matmul(wg, x.reshape({n, G, cin / G, h * w})).reshape({n, G * K, h * w});
+  const Tensor<T> xg = x.reshape({n, G, cin / G, h * w}).permute({1, 2, 0, 3}).reshape({G, cin / G, n * h * w});
+  const Tensor<T> cols = matmul(wg, xg).view({G, K, n, h * w}).permute({2, 0, 1, 3}).reshape({n, G * K, h * w});
   Tensor<T> out = detail::fold_impl(cols, g, h, w);
   if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
   return out;

@@ -56,7 +56,19 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
                     R* op = o + off[0];
                     const T* ap = pa + off[1];
                     const U* bp = pb + off[2];
-                    for (index_t i = 0; i < n; ++i) op[i] = f(ap[i * st[1]], bp[i * st[2]]);
+                    // The common broadcast rows (a row against a scalar, either way round) get
+                    // loops with constant strides, which the compiler vectorises.
+                    if (st[1] == 1 && st[2] == 0) {
+                      const U b = *bp;
+                      for (index_t i = 0; i < n; ++i) op[i] = f(ap[i], b);
+                    } else if (st[1] == 0 && st[2] == 1) {
+                      const T a = *ap;
+                      for (index_t i = 0; i < n; ++i) op[i] = f(a, bp[i]);
+                    } else if (st[1] == 1 && st[2] == 1) {
+                      for (index_t i = 0; i < n; ++i) op[i] = f(ap[i], bp[i]);
+                    } else {
+                      for (index_t i = 0; i < n; ++i) op[i] = f(ap[i * st[1]], bp[i * st[2]]);
+                    }
                   });
   return out;
 }
