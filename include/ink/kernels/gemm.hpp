@@ -32,7 +32,7 @@ inline index_t balanced_block(index_t n, index_t cap, index_t unit) {
 }
 
 // Below this many multiply-adds a GEMM stays on one thread: waking the OpenMP team and
-// packing B twice cost more than the second core gives back.
+// packing the shared operand on both threads cost more than the second core gives back.
 constexpr index_t kMinParallelWork = index_t{96} * 96 * 96;
 
 // The degenerate cases (K == 0 or alpha == 0): C = beta * C, and beta == 0 writes zeros

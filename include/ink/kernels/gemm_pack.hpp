@@ -51,7 +51,7 @@ void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t
   }
   // op(B)(k, j) = B[k*ldb + j]: rows of B are read front to back, each scattered over the
   // panels. Walking one panel down all kc rows instead would touch kc pages per panel and
-  // defeat the prefetcher (measured 5x slower per element at ldb = 3136).
+  // defeat the prefetcher (measured 9x slower: 1.76 ms instead of 0.19 ms for 576 x 3136).
   for (index_t k = 0; k < kc; ++k) {
     const T* src = B + (k0 + k) * ldb + j0;
     T* d = dst + k * NR;
