@@ -1,0 +1,116 @@
+// models/: output shapes, PyTorch-style state_dict names, and a few training steps on synthetic
+// data in which each model's loss falls (real Fashion-MNIST training is in examples/).
+#include <catch2/catch.hpp>
+
+#include <ink/ink.hpp>
+#include <ink/models.hpp>
+
+using namespace ink;
+
+namespace {
+// Synthetic 28x28 "garments": class k is a bright horizontal band at a class-dependent row.
+std::pair<Tensor<float>, Tensor<std::int64_t>> bands(index_t n, Generator& gen) {
+  Tensor<float> x = rand<float>({n, 1, 28, 28}, gen) * 0.2f;
+  Tensor<std::int64_t> y = empty<std::int64_t>({n});
+  for (index_t i = 0; i < n; ++i) {
+    const index_t k = i % 4;
+    y.data_ptr()[i] = k;
+    for (index_t r = 4 + 5 * k; r < 8 + 5 * k; ++r)
+      for (index_t c = 0; c < 28; ++c) x.at({i, 0, r, c}) = 0.9f;
+  }
+  return {x, y};
+}
+}  // namespace
+
+TEST_CASE("Classifier: shapes, names, and it learns") {
+  models::Classifier<> net({.width = 8, .hidden = 32, .classes = 4});
+  const auto names = net.state_dict();
+  CHECK(names.front().first == "features.0.weight");
+  CHECK(names.back().first == "head.1.bias");
+  Generator gen(1);
+  auto [x, y] = bands(32, gen);
+  CHECK(net(x).shape() == Shape{32, 4});
+  CHECK(net.embed(x).shape() == Shape{32, 32});
+  optim::Adam<> opt(net.parameters(), {.lr = 3e-3});
+  float first = 0, last = 0;
+  for (int step = 0; step < 15; ++step) {
+    opt.zero_grad();
+    Tensor<float> loss = cross_entropy(net(x), y);
+    loss.backward();
+    opt.step();
+    (step == 0 ? first : last) = loss.item();
+  }
+  INFO(first << " -> " << last);
+  CHECK(last < 0.5f * first);
+  CHECK_THROWS_AS(models::Classifier<>({.image_size = 30}), ValueError);
+}
+
+TEST_CASE("DCGAN 28x28: shapes, initialisation, and one D and G step each") {
+  Generator gen(2);
+  models::DcganConfig c{.latent = 16, .width = 8};
+  models::DcganGenerator<> g(c, gen);
+  models::DcganDiscriminator<> d(c, gen);
+  Tensor<float> z = randn<float>({6, 16}, gen);
+  Tensor<float> fake = g(z);
+  CHECK(fake.shape() == Shape{6, 1, 28, 28});
+  CHECK(fake.abs().max().item() <= 1.0f);
+  CHECK(d(fake).shape() == Shape{6});
+  // conv weights ~ N(0, 0.02)
+  CHECK(std::sqrt(g.net->named_parameters()[0].second.var().item()) == Approx(0.02).epsilon(0.1));
+  CHECK_THROWS_AS(g(randn<float>({2, 15})), ShapeError);
+
+  auto [real, labels] = bands(6, gen);
+  real = real * 2.f - 1.f;
+  optim::Adam<> opt_d(d.parameters(), {.lr = 2e-4, .beta1 = 0.5});
+  optim::Adam<> opt_g(g.parameters(), {.lr = 2e-4, .beta1 = 0.5});
+  opt_d.zero_grad();
+  Tensor<float> loss_d = binary_cross_entropy_with_logits(d(real), ones<float>({6})) +
+                         binary_cross_entropy_with_logits(d(fake.detach()), zeros<float>({6}));
+  loss_d.backward();
+  opt_d.step();
+  opt_g.zero_grad();
+  Tensor<float> loss_g = binary_cross_entropy_with_logits(d(g(z)), ones<float>({6}));
+  loss_g.backward();
+  opt_g.step();
+  CHECK(std::isfinite(loss_d.item()));
+  CHECK(std::isfinite(loss_g.item()));
+}
+
+TEST_CASE("DCGAN 64x64 shapes and a WGAN-GP critic without batch norm") {
+  Generator gen(3);
+  models::DcganConfig c{.latent = 8, .channels = 3, .width = 4, .image_size = 64, .batch_norm_in_critic = false};
+  models::DcganGenerator<> g(c, gen);
+  models::DcganDiscriminator<> d(c, gen);
+  CHECK(g(randn<float>({2, 8}, gen)).shape() == Shape{2, 3, 64, 64});
+  for (auto& [n, p] : d.state_dict()) CHECK(n.find("running") == std::string::npos);
+  // the gradient penalty needs the gradient of the critic's gradient
+  Tensor<float> x = randn<float>({2, 3, 64, 64}, gen).requires_grad_();
+  auto grads = autograd::grad<float>({d(x).sum()}, {x}, {}, /*create_graph=*/true);
+  Tensor<float> penalty = (grads[0].reshape({2, -1}).pow(2.f).sum({1}).sqrt() - 1.f).pow(2.f).mean();
+  penalty.backward();
+  CHECK(d.parameters()[0].grad().defined());
+}
+
+TEST_CASE("ConvVae: shapes, names, and its negative ELBO falls") {
+  models::ConvVae<> vae({.latent = 4, .width = 8, .hidden = 32});
+  CHECK(vae.state_dict().front().first == "encoder.0.weight");
+  Generator gen(4);
+  auto [x, y] = bands(16, gen);
+  auto out = vae.run(x, gen);
+  CHECK(out.logits.shape() == Shape{16, 1, 28, 28});
+  CHECK(out.mu.shape() == Shape{16, 4});
+  optim::Adam<> opt(vae.parameters(), {.lr = 3e-3});
+  float first = 0, last = 0;
+  for (int step = 0; step < 25; ++step) {
+    opt.zero_grad();
+    Tensor<float> loss = models::ConvVae<>::loss(vae.run(x, gen), x);
+    loss.backward();
+    opt.step();
+    (step == 0 ? first : last) = loss.item();
+  }
+  INFO(first << " -> " << last);
+  CHECK(first > 400);  // ~784 * log 2 nats for an untrained decoder
+  CHECK(last < 0.8f * first);
+  vae.eval();
+  CHECK(vae(x).shape() == Shape{16, 1, 28, 28});
+}
