@@ -27,6 +27,8 @@ void eigen_sgemm(int threads, long M, long N, long K, const float* A, const floa
 #include <immintrin.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -94,30 +96,65 @@ void fma_peak(benchmark::State& state, int threads) {
       benchmark::Counter(2.0 * 16 * 16 * kSteps * threads, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void run(benchmark::State& state, Impl impl, long M, long N, long K, int threads) {
-  Operands& o = operands(M, N, K);
+void call(Impl impl, int threads, long M, long N, long K, Operands& o) {
+  switch (impl) {
+    case Impl::ink:
+      ink::kernels::gemm<float>(false, false, M, N, K, 1.0f, o.A.data(), K, o.B.data(), N, 0.0f, o.C.data(), N);
+      break;
+    case Impl::eigen:
+      eigen_sgemm(threads, M, N, K, o.A.data(), o.B.data(), o.C.data());
+      break;
+    case Impl::openblas:
+#ifdef INK_BENCH_HAVE_OPENBLAS
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, o.A.data(), K, o.B.data(), N, 0.0f,
+                  o.C.data(), N);
+#endif
+      break;
+  }
+  benchmark::ClobberMemory();
+}
+
+void set_threads(int threads) {
   ink::set_num_threads(threads);
 #ifdef INK_BENCH_HAVE_OPENBLAS
   openblas_set_num_threads(threads);
 #endif
-  for (auto _ : state) {
-    switch (impl) {
-      case Impl::ink:
-        ink::kernels::gemm<float>(false, false, M, N, K, 1.0f, o.A.data(), K, o.B.data(), N, 0.0f, o.C.data(), N);
-        break;
-      case Impl::eigen:
-        eigen_sgemm(threads, M, N, K, o.A.data(), o.B.data(), o.C.data());
-        break;
-      case Impl::openblas:
-#ifdef INK_BENCH_HAVE_OPENBLAS
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, o.A.data(), K, o.B.data(), N,
-                    0.0f, o.C.data(), N);
-#endif
-        break;
-    }
-    benchmark::ClobberMemory();
-  }
+}
+
+void run(benchmark::State& state, Impl impl, long M, long N, long K, int threads) {
+  Operands& o = operands(M, N, K);
+  set_threads(threads);
+  for (auto _ : state) call(impl, threads, M, N, K, o);
   state.counters["FLOPS"] = benchmark::Counter(2.0 * M * N * K, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ink and a peer called alternately, each call timed: the two calls of a pair see nearly the
+// same machine, so the median of the per-pair time ratios (ink / peer) stays meaningful when
+// other jobs on the shared machine make the absolute figures swing.
+void paired(benchmark::State& state, Impl peer, long M, long N, long K, int threads) {
+  Operands& o = operands(M, N, K);
+  set_threads(threads);
+  std::vector<double> ratio, ink_rate, peer_rate;
+  const double flop = 2.0 * M * N * K;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    call(Impl::ink, threads, M, N, K, o);
+    const auto t1 = std::chrono::steady_clock::now();
+    call(peer, threads, M, N, K, o);
+    const auto t2 = std::chrono::steady_clock::now();
+    const double ti = std::chrono::duration<double>(t1 - t0).count();
+    const double tp = std::chrono::duration<double>(t2 - t1).count();
+    ratio.push_back(ti / tp);
+    ink_rate.push_back(flop / ti);
+    peer_rate.push_back(flop / tp);
+  }
+  auto median = [](std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  state.counters["ink_over_peer_time"] = median(ratio);
+  state.counters["ink_FLOPS"] = median(ink_rate);
+  state.counters["peer_FLOPS"] = median(peer_rate);
 }
 
 }  // namespace
@@ -137,7 +174,8 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("fma_peak/threads:" + std::to_string(threads)).c_str(), fma_peak, threads)
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
-  // Names are sgemm/<impl>/<M>x<N>x<K>/threads:<t>; run_gemm.sh parses them.
+  // Names are sgemm/<impl>/<M>x<N>x<K>/threads:<t> and paired/<peer>/<M>x<N>x<K>/threads:<t>;
+  // run_gemm.sh parses them.
   for (const Shape& s : shapes)
     for (int threads : {1, 2})
       for (const auto& [impl, name] : impls) {
@@ -147,6 +185,10 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(label.c_str(), run, impl, s.M, s.N, s.K, threads)
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
+        if (impl != Impl::ink)
+          benchmark::RegisterBenchmark(("paired/" + label.substr(6)).c_str(), paired, impl, s.M, s.N, s.K, threads)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();
       }
   std::printf("ink ISA: %s\n", ink::isa_name(ink::active_isa()));
   benchmark::Initialize(&argc, argv);

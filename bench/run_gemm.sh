@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds bench_gemm (Release, build/gemm) and runs ink against Eigen and OpenBLAS in one
 # process, repetitions randomly interleaved, then prints median GFLOP/s and the ratios
-# ink time / peer time (below 1: ink is faster). Extra arguments go to the benchmark, e.g.
+# ink time / peer time (below 1: ink is faster), timed separately and in alternating pairs.
+# Extra arguments go to the benchmark, e.g.
 #   bench/run_gemm.sh --benchmark_filter='1024x|fma'     REPS=9 bench/run_gemm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,27 +31,41 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 OMP_PROC_
 python3 - "$out" <<'EOF'
 import json, os, sys
 runs = json.load(open(sys.argv[1]))["benchmarks"]
-med = {}
+med = {}  # run name -> counters of the median aggregate
 for r in runs:
     if r.get("aggregate_name") == "median":
-        med[r["run_name"].removesuffix("/real_time")] = r["FLOPS"] / 1e9
+        med[r["run_name"].removesuffix("/real_time")] = r
 for t in (1, 2):
     peak = med.get(f"fma_peak/threads:{t}")
     if peak:
-        print(f"FMA-only burst, {t} thread(s): {peak:.0f} GFLOP/s (what the cores gave during this run)")
+        print(f"FMA-only burst, {t} thread(s): {peak['FLOPS'] / 1e9:.0f} GFLOP/s (what the cores gave during this run)")
 print(f"OMP_PROC_BIND={os.environ.get('OMP_PROC_BIND', 'true')}")
-print()
-print("| M x N x K | threads | ink GFLOP/s | Eigen | OpenBLAS | ink/Eigen time | ink/OpenBLAS time |")
-print("|---|---|---|---|---|---|---|")
 order = ["256x256x256", "512x512x512", "1024x1024x1024", "2048x2048x2048",
          "64x3136x576", "128x784x1152", "256x196x2304", "32x784x9"]
-for shape, th in [(s, f"threads:{t}") for s in order for t in (1, 2)]:
-    if f"sgemm/ink/{shape}/{th}" not in med:
+rows = [(s, f"threads:{t}") for s in order for t in (1, 2)]
+fmt = lambda x: f"{x:.1f}" if x else "-"
+
+print("\nEach implementation timed on its own (median GFLOP/s over repetitions):\n")
+print("| M x N x K | threads | ink | Eigen | OpenBLAS | ink/Eigen time | ink/OpenBLAS time |")
+print("|---|---|---|---|---|---|---|")
+for shape, th in rows:
+    ink = med.get(f"sgemm/ink/{shape}/{th}")
+    if not ink:
         continue
-    ink = med[f"sgemm/ink/{shape}/{th}"]
-    eig = med.get(f"sgemm/eigen/{shape}/{th}")
-    obl = med.get(f"sgemm/openblas/{shape}/{th}")
-    fmt = lambda x: f"{x:.1f}" if x else "-"
+    ink = ink["FLOPS"] / 1e9
+    peer = lambda p: med[f"sgemm/{p}/{shape}/{th}"]["FLOPS"] / 1e9 if f"sgemm/{p}/{shape}/{th}" in med else None
+    eig, obl = peer("eigen"), peer("openblas")
     ratio = lambda x: f"{x / ink:.2f}" if x else "-"  # time ratio = peer GFLOP/s / ink GFLOP/s
     print(f"| {shape} | {th.split(':')[1]} | {ink:.1f} | {fmt(eig)} | {fmt(obl)} | {ratio(eig)} | {ratio(obl)} |")
+
+print("\nPaired: ink and the peer called alternately, median of the per-pair ratios:\n")
+print("| M x N x K | threads | ink GFLOP/s | OpenBLAS GFLOP/s | ink/OpenBLAS time | ink GFLOP/s | Eigen GFLOP/s | ink/Eigen time |")
+print("|---|---|---|---|---|---|---|---|")
+for shape, th in rows:
+    cells = []
+    for p in ("openblas", "eigen"):
+        r = med.get(f"paired/{p}/{shape}/{th}")
+        cells += [fmt(r["ink_FLOPS"] / 1e9), fmt(r["peer_FLOPS"] / 1e9), f"{r['ink_over_peer_time']:.2f}"] if r else ["-"] * 3
+    if any(c != "-" for c in cells):
+        print(f"| {shape} | {th.split(':')[1]} | " + " | ".join(cells) + " |")
 EOF
