@@ -2,7 +2,7 @@
 # Installs the Debian packages ink needs to build, test and run its examples, and only those
 # that are missing, so a second run costs a few dpkg queries. Run as root (or with sudo).
 set -euo pipefail
-packages=(g++ cmake make libeigen3-dev libstb-dev catch2 libbenchmark-dev zlib1g-dev "$@")
+packages=(g++ cmake make libeigen3-dev libstb-dev catch2 libbenchmark-dev zlib1g-dev dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

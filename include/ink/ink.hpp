@@ -1,6 +1,7 @@
 // Everything ink offers, in one include.
 #pragma once
 #include "ink/core.hpp"
+#include "ink/io.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/nn.hpp"
 #include "ink/ops.hpp"
