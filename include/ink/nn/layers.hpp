@@ -96,17 +96,20 @@ class AdaptiveAvgPool2d : public Module<T> {
   Size2 output_size;
 };
 
-// Dropout draws its masks from its own generator, so a seeded model is reproducible.
+// Dropout draws its masks from `generator` if given, else from ink's default generator, so a
+// seeded run is reproducible and a checkpoint that saves the default generator resumes it.
 template <class T = float>
 class Dropout : public Module<T> {
  public:
-  explicit Dropout(double p = 0.5, std::uint64_t seed = 0xd50f) : p(p), generator(seed) {
+  explicit Dropout(double p = 0.5, Generator* generator = nullptr) : p(p), generator(generator) {
     INK_CHECK(ValueError, p >= 0 && p <= 1, "Dropout: probability ", p, " is outside [0, 1]");
   }
-  Tensor<T> forward(const Tensor<T>& x) override { return dropout(x, p, this->is_training(), generator); }
+  Tensor<T> forward(const Tensor<T>& x) override {
+    return dropout(x, p, this->is_training(), generator ? *generator : default_generator());
+  }
   std::string name() const override { return "Dropout"; }
   double p;
-  Generator generator;
+  Generator* generator;  // not owned
 };
 
 template <class T = float>
