@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -54,6 +55,76 @@
 
 namespace ink::io {
 
+namespace detail {
+inline const char* stb_reason() {
+  const char* r = stbi_failure_reason();
+  return r ? r : "unknown reason";
+}
+
+// stb_image 2.27 (Debian's) writes past its Huffman arrays when a JPEG DHT table declares more
+// than 256 codes (fuzz_image found it; upstream added the check later). Until the system copy
+// has the fix, JPEG bytes are screened first: every place stb could read a DHT marker (an
+// 0xC4 after 0xFF) is parsed as stb would parse it, except inside the leading APPn / COM
+// segments, which stb skips by their lengths as done here. True when no table is oversized.
+inline bool jpeg_huffman_tables_ok(const std::uint8_t* d, std::size_t n) {
+  // stb takes a JPEG to start with 0xFF, any more 0xFF fill bytes, then 0xD8; other data never
+  // reaches its JPEG decoder.
+  std::size_t pos = 0;
+  while (pos < n && d[pos] == 0xFF) ++pos;
+  if (pos == 0 || pos == n || d[pos] != 0xD8) return true;
+  ++pos;
+  auto byte = [&](std::size_t i) -> unsigned { return i < n ? d[i] : 0; };  // stb reads 0 past the end
+  while (pos + 3 < n && d[pos] == 0xFF) {
+    std::size_t m = pos + 1;
+    while (m < n && d[m] == 0xFF) ++m;  // fill bytes
+    if (m + 2 >= n || !((d[m] >= 0xE0 && d[m] <= 0xEF) || d[m] == 0xFE)) break;
+    const std::size_t len = (std::size_t(d[m + 1]) << 8) | d[m + 2];
+    if (len < 2) break;
+    pos = m + 1 + len;
+  }
+  for (std::size_t i = std::max<std::size_t>(pos, 1); i < n; ++i) {
+    if (d[i] != 0xC4 || d[i - 1] != 0xFF) continue;
+    long left = static_cast<long>((byte(i + 1) << 8) | byte(i + 2)) - 2;
+    std::size_t p = i + 3;
+    while (left > 0 && p < n) {
+      if ((byte(p) >> 4) > 1 || (byte(p) & 15) > 3) break;  // stb rejects the table here
+      unsigned codes = 0;
+      for (std::size_t k = 1; k <= 16; ++k) codes += byte(p + k);
+      if (codes > 256) return false;
+      left -= 17 + static_cast<long>(codes);
+      p += 17 + codes;
+    }
+  }
+  return true;
+}
+
+// stb_image 2.27 memcpy()s an empty first IDAT chunk of a PNG into its still-null buffer:
+// undefined behaviour (fuzz_image found it under UBSan), though the PNG is legal. Such chunks
+// hold no data, so a copy of the file without them decodes to the same image. Returns true and
+// fills `out` when there was something to drop. Chunks are walked by their lengths, as stb does.
+inline bool drop_empty_png_idat(const std::uint8_t* d, std::size_t n, Bytes& out) {
+  static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (n < 8 || std::memcmp(d, signature, 8) != 0) return false;
+  auto be32 = [d](std::size_t i) { return (std::uint32_t(d[i]) << 24) | (std::uint32_t(d[i + 1]) << 16) | (std::uint32_t(d[i + 2]) << 8) | d[i + 3]; };
+  bool dropped = false;
+  std::size_t copied = 0;
+  for (std::size_t pos = 8; pos + 12 <= n;) {
+    const std::uint64_t len = be32(pos);
+    if (len == 0 && std::memcmp(d + pos + 4, "IDAT", 4) == 0) {
+      if (!dropped) out.clear();
+      out.insert(out.end(), d + copied, d + pos);
+      copied = pos + 12;
+      dropped = true;
+    }
+    if (len > n - pos - 12) break;
+    pos += 12 + static_cast<std::size_t>(len);
+  }
+  if (dropped) out.insert(out.end(), d + copied, d + n);
+  return dropped;
+}
+
+}  // namespace detail
+
 struct ImageReadOptions {
   // 0 keeps the file's channels (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA); 1, 3 or 4 converts.
   int channels = 0;
@@ -72,17 +143,24 @@ inline Tensor<float> decode_image(const std::uint8_t* data, std::size_t size, co
             "decode_image: channels must be 0, 1, 3 or 4, got ", o.channels);
   INK_CHECK(IOError, size > 0 && size <= static_cast<std::size_t>(INT_MAX), "read_image: '", name, "' is ",
             size == 0 ? "empty" : "too large (over 2 GiB)");
+  INK_CHECK(IOError, detail::jpeg_huffman_tables_ok(data, size), "read_image: '", name,
+            "' is a corrupt JPEG (a Huffman table declares more than 256 codes)");
+  Bytes cleaned;
+  if (detail::drop_empty_png_idat(data, size, cleaned)) {
+    data = cleaned.data();
+    size = cleaned.size();
+  }
   const int len = static_cast<int>(size);
   int w = 0, h = 0, file_channels = 0;
   INK_CHECK(IOError, stbi_info_from_memory(data, len, &w, &h, &file_channels), "read_image: '", name,
-            "' is not a readable PNG, JPEG or BMP image (", stbi_failure_reason(), ")");
+            "' is not a readable PNG, JPEG or BMP image (", detail::stb_reason(), ")");
   INK_CHECK(IOError, w > 0 && h > 0 && static_cast<index_t>(w) * h <= o.max_pixels, "read_image: '", name,
             "' claims ", w, "x", h, " pixels, more than max_pixels = ", o.max_pixels);
   const bool sixteen = stbi_is_16_bit_from_memory(data, len);
   int dw = 0, dh = 0, got = 0;
   void* pixels = sixteen ? static_cast<void*>(stbi_load_16_from_memory(data, len, &dw, &dh, &got, o.channels))
                          : static_cast<void*>(stbi_load_from_memory(data, len, &dw, &dh, &got, o.channels));
-  INK_CHECK(IOError, pixels != nullptr, "read_image: cannot decode '", name, "' (", stbi_failure_reason(), ")");
+  INK_CHECK(IOError, pixels != nullptr, "read_image: cannot decode '", name, "' (", detail::stb_reason(), ")");
   struct Freer {
     void* p;
     ~Freer() { stbi_image_free(p); }

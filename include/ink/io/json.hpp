@@ -2,11 +2,10 @@
 // nothing else needs JSON here), so ink takes no JSON dependency. The parser is written for
 // hostile input: bounded nesting, duplicate keys refused, integers kept exact. Part of io/.
 #pragma once
-#include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -180,18 +179,17 @@ class JsonParser {
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
       if (digits() == 0) fail("bad number");
     }
-    const std::string text(s_.substr(start, pos_ - start));
+    // from_chars, unlike strtod, ignores the C locale's decimal separator.
+    const char* first = s_.data() + start;
+    const char* last = s_.data() + pos_;
     Json v;
     v.kind = Json::Kind::number;
-    v.number = std::strtod(text.c_str(), nullptr);
-    if (integral) {
-      errno = 0;
-      const long long i = std::strtoll(text.c_str(), nullptr, 10);
-      if (errno != ERANGE) {
-        v.is_integer = true;
-        v.integer = i;
-      }
+    if (std::from_chars(first, last, v.number).ec != std::errc()) {  // out of double's range
+      const bool tiny = std::string_view(first, static_cast<std::size_t>(last - first)).find("e-") != std::string_view::npos ||
+                        std::string_view(first, static_cast<std::size_t>(last - first)).find("E-") != std::string_view::npos;
+      v.number = (first[0] == '-' ? -1.0 : 1.0) * (tiny ? 0.0 : HUGE_VAL);
     }
+    if (integral) v.is_integer = std::from_chars(first, last, v.integer).ec == std::errc();
     return v;
   }
 
@@ -312,9 +310,8 @@ inline void write_json(std::string& out, const Json& v) {
       if (v.is_integer) {
         out += std::to_string(v.integer);
       } else if (std::isfinite(v.number)) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.17g", v.number);
-        out += buf;
+        char buf[32];  // shortest round-trip text, independent of the locale
+        out.append(buf, std::to_chars(buf, buf + sizeof buf, v.number).ptr);
       } else {
         out += "null";
       }

@@ -66,11 +66,12 @@ class ProgressBar {
     fields_.emplace_back(key, value);
   }
 
-  // Draws the final state once (ending the terminal line).
+  // Draws the final state once (ending the terminal line); a log that already shows the final
+  // count gets no repeat.
   void close() {
     if (closed_) return;
     closed_ = true;
-    draw(Clock::now(), true);
+    if (terminal_ || drawn_count_ != count_) draw(Clock::now(), true);
   }
 
   // The text of the current state, as drawn (without line control characters).
@@ -100,10 +101,10 @@ class ProgressBar {
       s += buf;
       s += "[" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(o_.width - filled), '.') + "] ";
       const double eta = rate > 0 ? static_cast<double>(total_ - std::min(count_, total_)) / rate : -1;
-      std::snprintf(buf, sizeof buf, "%lld/%lld [%s<%s, %.3g it/s]", static_cast<long long>(count_),
+      std::snprintf(buf, sizeof buf, "%lld/%lld [%s<%s, %.1f it/s]", static_cast<long long>(count_),
                     static_cast<long long>(total_), clock_text(elapsed).c_str(), clock_text(eta).c_str(), rate);
     } else {
-      std::snprintf(buf, sizeof buf, "%lld [%s, %.3g it/s]", static_cast<long long>(count_), clock_text(elapsed).c_str(), rate);
+      std::snprintf(buf, sizeof buf, "%lld [%s, %.1f it/s]", static_cast<long long>(count_), clock_text(elapsed).c_str(), rate);
     }
     s += buf;
     for (const auto& [k, v] : fields_) {
@@ -115,6 +116,7 @@ class ProgressBar {
 
   void draw(Clock::time_point now, bool final) {
     last_draw_ = now;
+    drawn_count_ = count_;
     if (!o_.stream) return;
     const std::string s = render(now);
     // \r returns to the line start and ESC[K clears what a longer previous line left behind.
@@ -123,7 +125,7 @@ class ProgressBar {
     std::fflush(o_.stream);
   }
 
-  std::int64_t total_, count_ = 0;
+  std::int64_t total_, count_ = 0, drawn_count_ = -1;
   ProgressOptions o_;
   Clock::time_point start_, last_draw_;
   bool terminal_ = false, closed_ = false;
