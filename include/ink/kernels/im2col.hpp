@@ -20,14 +20,17 @@ struct Window2d {
 };
 
 // cols[(c*kh + i)*kw + j][oy*OW + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], or
-// `pad_value` where that position falls outside the image. cols is [C*kh*kw, OH*OW] row-major.
+// `pad_value` where that position falls outside the image. cols is [C*kh*kw, OH*OW] with rows
+// `ld` elements apart (ld = OH*OW when 0), so a batch can be written as [C*kh*kw, N*OH*OW] by
+// calling this per image at column offset n*OH*OW with ld = N*OH*OW.
 template <class T>
-void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0)) {
+void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0) {
   const index_t oh = g.out_h(), ow = g.out_w();
+  if (ld == 0) ld = oh * ow;
   for (index_t c = 0; c < g.channels; ++c)
     for (index_t i = 0; i < g.kernel_h; ++i)
       for (index_t j = 0; j < g.kernel_w; ++j) {
-        T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * oh * ow;
+        T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         for (index_t oy = 0; oy < oh; ++oy) {
           const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
           T* out = row + oy * ow;
@@ -45,14 +48,15 @@ void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0)) {
 }
 
 // The adjoint of im2col: x[c][y][x] += every cols entry that im2col read from it. x must hold
-// the values to add to (zeros for a plain col2im).
+// the values to add to (zeros for a plain col2im). `ld` is the row stride of cols, as in im2col.
 template <class T>
-void col2im(const T* cols, const Window2d& g, T* x) {
+void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0) {
   const index_t oh = g.out_h(), ow = g.out_w();
+  if (ld == 0) ld = oh * ow;
   for (index_t c = 0; c < g.channels; ++c)
     for (index_t i = 0; i < g.kernel_h; ++i)
       for (index_t j = 0; j < g.kernel_w; ++j) {
-        const T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * oh * ow;
+        const T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         for (index_t oy = 0; oy < oh; ++oy) {
           const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
           if (y < 0 || y >= g.height) continue;

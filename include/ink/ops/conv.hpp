@@ -147,6 +147,44 @@ Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t o
   return out;
 }
 
+template <class T>
+Tensor<T> fold_columns(const Tensor<T>& cols, const kernels::Window2d& g, index_t n);
+
+// [N, C, H, W] -> [C*kh*kw, N*OH*OW]: the patches of the whole batch side by side, the layout
+// a convolution multiplies by its weights in one GEMM (no permute of [N, P, L] patches).
+template <class T>
+Tensor<T> unfold_columns(const Tensor<T>& x, const kernels::Window2d& g) {
+  const Tensor<T> in = contiguous(x.detach());
+  const index_t n = x.shape()[0], L = g.out_h() * g.out_w(), P = g.patch_size();
+  Tensor<T> out = empty<T>({P, n * L});
+  parallel_for(0, n, sample_grain(P * L), [&](index_t b, index_t e) {
+    for (index_t i = b; i < e; ++i)
+      kernels::im2col(in.data_ptr() + i * g.channels * g.height * g.width, g, out.data_ptr() + i * L, T(0), n * L);
+  });
+  autograd::record("UnfoldColumnsBackward", {x}, out, [g, n](const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {fold_columns(grad, g, n)};
+  });
+  return out;
+}
+
+// The adjoint of unfold_columns: [C*kh*kw, N*OH*OW] -> [N, C, H, W].
+template <class T>
+Tensor<T> fold_columns(const Tensor<T>& cols, const kernels::Window2d& g, index_t n) {
+  const Tensor<T> in = contiguous(cols.detach());
+  const index_t L = g.out_h() * g.out_w(), P = g.patch_size();
+  INK_CHECK(ShapeError, cols.dim() == 2 && cols.shape()[0] == P && cols.shape()[1] == n * L, "fold: columns of shape ",
+            to_string(cols.shape()), " do not match ", P, " patch elements x ", n * L, " positions");
+  Tensor<T> out = zeros<T>({n, g.channels, g.height, g.width});
+  parallel_for(0, n, sample_grain(P * L), [&](index_t b, index_t e) {
+    for (index_t i = b; i < e; ++i)
+      kernels::col2im(in.data_ptr() + i * L, g, out.data_ptr() + i * g.channels * g.height * g.width, n * L);
+  });
+  autograd::record("FoldColumnsBackward", {cols}, out, [g, n](const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {unfold_columns(grad, g)};
+  });
+  return out;
+}
+
 }  // namespace detail
 
 // Sliding patches of a [N, C, H, W] batch as [N, C*kh*kw, L] (torch.nn.functional.unfold).
@@ -201,8 +239,7 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   // GEMMs against a broadcast weight would make the weight's gradient an [N, Cout, K] tensor
   // summed over N.)
   const index_t L = oh * ow;
-  const Tensor<T> cols =
-      detail::unfold_impl(in, g, oh, ow, T(0)).view({n, G, K, L}).permute({1, 2, 0, 3}).reshape({G, K, n * L});
+  const Tensor<T> cols = detail::unfold_columns(in, g).view({G, K, n * L});
   Tensor<T> out = matmul(weight.reshape({G, cout / G, K}), cols)
                       .view({G, cout / G, n, L})
                       .permute({2, 0, 1, 3})
@@ -241,8 +278,8 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
   // cols[g] = W[g]^T x[g] over the whole batch: [K, Cin/G] @ [Cin/G, N*H*W], one GEMM per group.
   const Tensor<T> wg = weight.reshape({G, cin / G, K}).transpose(-1, -2);
   const Tensor<T> xg = x.reshape({n, G, cin / G, h * w}).permute({1, 2, 0, 3}).reshape({G, cin / G, n * h * w});
-  const Tensor<T> cols = matmul(wg, xg).view({G, K, n, h * w}).permute({2, 0, 1, 3}).reshape({n, G * K, h * w});
-  Tensor<T> out = detail::fold_impl(cols, g, h, w);
+  const Tensor<T> cols = matmul(wg, xg).view({G * K, n * h * w});
+  Tensor<T> out = detail::fold_columns(cols, g, n);
   if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
   return out;
 }
