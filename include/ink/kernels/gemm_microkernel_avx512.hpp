@@ -93,13 +93,16 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c,
   const index_t k_prefetch = kc > kPrefetchSteps ? kc - kPrefetchSteps : 0;
 #pragma GCC unroll 4
   for (index_t k = 0; k < k_prefetch; ++k) k_step<T, MR, NR, M, NV>(acc, a, b);
+  // With beta == 0 C is only written, and the prefetches would be wasted loads (measured on
+  // 32x784x9, where every K slice is the first: 76 -> 83 GFLOP/s without them).
+  if (beta != T(0))
 #pragma GCC unroll 16
-  for (int i = 0; i < M; ++i) {
-    const char* ci = reinterpret_cast<const char*>(c + i * ldc);
+    for (int i = 0; i < M; ++i) {
+      const char* ci = reinterpret_cast<const char*>(c + i * ldc);
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) _mm_prefetch(ci + j * 64, _MM_HINT_T0);
-    _mm_prefetch(ci + NV * 64 - 1, _MM_HINT_T0);  // C rows need not be 64-byte aligned
-  }
+      for (int j = 0; j < NV; ++j) _mm_prefetch(ci + j * 64, _MM_HINT_T0);
+      _mm_prefetch(ci + NV * 64 - 1, _MM_HINT_T0);  // C rows need not be 64-byte aligned
+    }
 #pragma GCC unroll 4
   for (index_t k = k_prefetch; k < kc; ++k) k_step<T, MR, NR, M, NV>(acc, a, b);
 
