@@ -185,6 +185,11 @@ TEST_CASE("corrupt and truncated images give IOError naming the file") {
       break;
     }
   CHECK_THAT(io_error_of([&] { (void)io::decode_image(jpg.data(), jpg.size(), {}, "dht.jpg"); }), Contains("Huffman"));
+  // a PNG chunk claiming 2 GB in a small file is refused before stb allocates for it
+  io::Bytes long_chunk = slurp(dir / "ok.png");
+  long_chunk[33] = 0x7f;  // the top byte of the length of the chunk after IHDR
+  CHECK_THAT(io_error_of([&] { (void)io::decode_image(long_chunk.data(), long_chunk.size(), {}, "long.png"); }),
+             Contains("truncated PNG"));
   // a header claiming a huge image is refused before decoding
   io::Bytes huge = png;
   huge[16] = 0x7f;  // width's top byte

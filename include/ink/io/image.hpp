@@ -98,25 +98,32 @@ inline bool jpeg_huffman_tables_ok(const std::uint8_t* d, std::size_t n) {
   return true;
 }
 
-// stb_image 2.27 memcpy()s an empty first IDAT chunk of a PNG into its still-null buffer:
-// undefined behaviour (fuzz_image found it under UBSan), though the PNG is legal. Such chunks
-// hold no data, so a copy of the file without them decodes to the same image. Returns true and
-// fills `out` when there was something to drop. Chunks are walked by their lengths, as stb does.
-inline bool drop_empty_png_idat(const std::uint8_t* d, std::size_t n, Bytes& out) {
+// Two PNG defects of stb_image 2.27, both found by fuzz_image, are screened here, walking the
+// chunks by their lengths up to IEND as stb does:
+// - a chunk longer than the rest of the file: stb grows its IDAT buffer to the claimed length
+//   (gigabytes from a 100-byte file) before noticing the data is missing. Such a file is
+//   truncated, and stb would reject it anyway; here it is rejected before the allocation.
+// - an empty IDAT chunk first: stb memcpy()s zero bytes into a null buffer, undefined
+//   behaviour, though the PNG is legal. Empty chunks hold nothing, so a copy of the file
+//   without them (put in `out`; the function then returns true) decodes to the same image.
+inline bool screen_png(const std::uint8_t* d, std::size_t n, const std::string& name, Bytes& out) {
   static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (n < 8 || std::memcmp(d, signature, 8) != 0) return false;
-  auto be32 = [d](std::size_t i) { return (std::uint32_t(d[i]) << 24) | (std::uint32_t(d[i + 1]) << 16) | (std::uint32_t(d[i + 2]) << 8) | d[i + 3]; };
+  auto be32 = [d](std::size_t i) {
+    return (std::uint32_t(d[i]) << 24) | (std::uint32_t(d[i + 1]) << 16) | (std::uint32_t(d[i + 2]) << 8) | d[i + 3];
+  };
   bool dropped = false;
   std::size_t copied = 0;
-  for (std::size_t pos = 8; pos + 12 <= n;) {
+  for (std::size_t pos = 8; pos + 8 <= n;) {
+    if (std::memcmp(d + pos + 4, "IEND", 4) == 0) break;
     const std::uint64_t len = be32(pos);
+    INK_CHECK(IOError, n - pos >= 12 && len <= n - pos - 12, "read_image: '", name, "' is a truncated PNG (a chunk of ",
+              len, " bytes at offset ", pos, " runs past the end of the file)");
     if (len == 0 && std::memcmp(d + pos + 4, "IDAT", 4) == 0) {
-      if (!dropped) out.clear();
       out.insert(out.end(), d + copied, d + pos);
       copied = pos + 12;
       dropped = true;
     }
-    if (len > n - pos - 12) break;
     pos += 12 + static_cast<std::size_t>(len);
   }
   if (dropped) out.insert(out.end(), d + copied, d + n);
@@ -146,7 +153,7 @@ inline Tensor<float> decode_image(const std::uint8_t* data, std::size_t size, co
   INK_CHECK(IOError, detail::jpeg_huffman_tables_ok(data, size), "read_image: '", name,
             "' is a corrupt JPEG (a Huffman table declares more than 256 codes)");
   Bytes cleaned;
-  if (detail::drop_empty_png_idat(data, size, cleaned)) {
+  if (detail::screen_png(data, size, name, cleaned)) {
     data = cleaned.data();
     size = cleaned.size();
   }
