@@ -267,13 +267,25 @@ Tensor<T> sigmoid(const Tensor<T>& x) {
   return out;
 }
 
+namespace detail {
+// g where x > 0, else 0: relu's gradient in one pass. Linear in g, so its own gradient (with
+// respect to g; x only selects) is the same function of the incoming gradient.
+template <class T>
+Tensor<T> pass_where_positive(const Tensor<T>& g, const Tensor<T>& x) {
+  Tensor<T> out = map_binary<T>(g, x, [](T gv, T xv) { return xv > T(0) ? gv : T(0); }, "relu_backward");
+  autograd::record("ReluBackwardBackward", {g}, out, [x](const Tensor<T>& gg, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {pass_where_positive(gg, x)};
+  });
+  return out;
+}
+}  // namespace detail
+
 template <class T>
 Tensor<T> relu(const Tensor<T>& x) {
   Tensor<T> out = detail::map_unary<T>(x, [](T v) { return v > T(0) ? v : T(0); });
-  autograd::record("ReluBackward", {x}, out,
-                   [x](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
-                     return {mul(g, detail::map_unary<T>(x, [](T v) { return v > T(0) ? T(1) : T(0); }))};
-                   });
+  autograd::record("ReluBackward", {x}, out, [x = x.detach()](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+    return {detail::pass_where_positive(g, x)};
+  });
   return out;
 }
 
