@@ -114,3 +114,24 @@ TEST_CASE("ConvVae: shapes, names, and its negative ELBO falls") {
   vae.eval();
   CHECK(vae(x).shape() == Shape{16, 1, 28, 28});
 }
+
+TEST_CASE("Frechet distance: closed form for diagonal Gaussians, zero for identical sets") {
+  // Samples from N(m1, diag(v1)) and N(m2, diag(v2)): the distance tends to
+  // |m1 - m2|^2 + sum(v1 + v2 - 2 sqrt(v1 v2)).
+  Generator gen(5);
+  const index_t n = 20000;
+  const std::vector<double> m1{0, 1, -1}, m2{0.5, 1, 0}, v1{1, 4, 0.25}, v2{2, 1, 0.25};
+  Tensor<double> a = randn<double>({n, 3}, gen), b = randn<double>({n, 3}, gen);
+  double expected = 0;
+  for (index_t j = 0; j < 3; ++j) {
+    for (index_t i = 0; i < n; ++i) {
+      a.at({i, j}) = m1[j] + std::sqrt(v1[j]) * a.at({i, j});
+      b.at({i, j}) = m2[j] + std::sqrt(v2[j]) * b.at({i, j});
+    }
+    expected += (m1[j] - m2[j]) * (m1[j] - m2[j]) + v1[j] + v2[j] - 2 * std::sqrt(v1[j] * v2[j]);
+  }
+  CHECK(models::frechet_distance(a, b) == Approx(expected).epsilon(0.03));
+  CHECK(std::abs(models::frechet_distance(a, a)) < 1e-9);
+  CHECK(models::frechet_distance(a, b) == Approx(models::frechet_distance(b, a)).epsilon(1e-9));
+  CHECK_THROWS_AS(models::frechet_distance(a, b.narrow(1, 0, 2)), ShapeError);
+}
