@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("epoch %ld/%ld: train loss %.4f, test loss %.4f, test accuracy %.2f%% (%.0f s so far)\n", epoch + 1,
                 epochs, loss_sum / static_cast<double>(std::max(steps, 1L)), last.loss, 100 * last.accuracy, seconds);
+    std::fflush(stdout);  // the epoch line must show even when stdout is a file
     io::save_checkpoint(checkpoint, net, opt, epoch + 1);
   }
   if (first_epoch >= epochs) last = evaluate(net, *test);

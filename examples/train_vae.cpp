@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("epoch %ld/%ld: train -ELBO %.2f nats/image, test -ELBO %.2f nats/image (%.0f s so far)\n", epoch + 1,
                 epochs, sum / static_cast<double>(std::max(seen, 1L)), test_nelbo, seconds);
+    std::fflush(stdout);  // the epoch line must show even when stdout is a file
     io::save_checkpoint(checkpoint, vae, opt, epoch + 1);
   }
 
