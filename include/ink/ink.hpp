@@ -3,6 +3,7 @@
 #include "ink/core.hpp"
 #include "ink/io.hpp"
 #include "ink/kernels/gemm.hpp"
+#include "ink/models.hpp"
 #include "ink/nn.hpp"
 #include "ink/ops.hpp"
 #include "ink/optim.hpp"
