@@ -71,10 +71,7 @@ int main(int argc, char** argv) {
   const auto out = examples::setup(flags);
   const auto train = examples::load_fashion_mnist(flags, io::Split::train);
   const auto test = examples::load_fashion_mnist(flags, io::Split::test);
-  std::shared_ptr<const io::Dataset> train_set = train;
-  if (const long limit = flags.integer("limit"); limit > 0)
-    train_set = std::make_shared<io::TensorDataset>(train->images().narrow(0, 0, std::min<index_t>(limit, train->images().size(0))),
-                                                    train->labels().narrow(0, 0, std::min<index_t>(limit, train->labels().size(0))));
+  const auto train_set = examples::training_subset(flags, *train);
   const long epochs = flags.integer("epochs");
   const auto seed = static_cast<std::uint64_t>(flags.integer("seed"));
 

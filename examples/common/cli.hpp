@@ -95,4 +95,11 @@ inline std::shared_ptr<ink::io::FashionMNIST> load_fashion_mnist(const Flags& f,
   }
 }
 
+// The training set, or with --limit N its first N examples (for quick runs).
+inline std::shared_ptr<const ink::io::Dataset> training_subset(const Flags& f, const ink::io::TensorDataset& train) {
+  const long limit = f.integer("limit");
+  const ink::index_t n = limit > 0 ? std::min<ink::index_t>(limit, train.images().size(0)) : train.images().size(0);
+  return std::make_shared<ink::io::TensorDataset>(train.images().narrow(0, 0, n), train.labels().narrow(0, 0, n));
+}
+
 }  // namespace examples

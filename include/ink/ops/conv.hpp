@@ -67,6 +67,15 @@ Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t o
 // gradgradcheck of a [2,3,6,5] convolution take 20.7 s instead of 0.03 s.)
 inline index_t sample_grain(index_t per_sample) { return std::max<index_t>(1, kElementwiseGrain / std::max<index_t>(per_sample, 1)); }
 
+// The window over an image grown at the bottom / right just enough that its natural output
+// size is out_h x out_w (ceil_mode pooling has windows that run past the padded edge).
+inline kernels::Window2d extended_window(const kernels::Window2d& g, index_t out_h, index_t out_w) {
+  kernels::Window2d ext = g;
+  ext.height = std::max(g.height, (out_h - 1) * g.stride_h + g.dilation_h * (g.kernel_h - 1) + 1 - 2 * g.pad_h);
+  ext.width = std::max(g.width, (out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1 - 2 * g.pad_w);
+  return ext;
+}
+
 // [N, C, H, W] -> [N, C*kh*kw, OH*OW] patches, `pad_value` outside the image. out_h / out_w
 // may exceed the window's own (ceil_mode pooling reads past the padded edge).
 template <class T>
@@ -75,9 +84,8 @@ Tensor<T> unfold_impl(const Tensor<T>& x, const kernels::Window2d& g, index_t ou
   const Tensor<T> in = contiguous(x.detach());
   const index_t n = x.shape()[0], L = out_h * out_w, P = g.patch_size();
   Tensor<T> out = empty<T>({n, P, L});
-  kernels::Window2d gg = g;
-  // im2col derives its output size from the geometry; grow the padding on the far side by
-  // running on a geometry whose out_h()/out_w() are the requested ones.
+  // im2col derives its output size from the geometry: for a larger output it runs on an
+  // extended image (extended_window).
   const bool custom = out_h != g.out_h() || out_w != g.out_w();
   parallel_for(0, n, sample_grain(P * L), [&](index_t b, index_t e) {
     std::vector<T> scratch;
@@ -85,16 +93,11 @@ Tensor<T> unfold_impl(const Tensor<T>& x, const kernels::Window2d& g, index_t ou
       const T* src = in.data_ptr() + i * g.channels * g.height * g.width;
       T* dst = out.data_ptr() + i * P * L;
       if (!custom) {
-        kernels::im2col(src, gg, dst, pad_value);
+        kernels::im2col(src, g, dst, pad_value);
         continue;
       }
-      // Extend the image with pad_value on the bottom/right so the window's natural output
-      // size reaches out_h x out_w, then run im2col on the extended image.
-      const index_t eh = (out_h - 1) * g.stride_h + g.dilation_h * (g.kernel_h - 1) + 1 - 2 * g.pad_h;
-      const index_t ew = (out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1 - 2 * g.pad_w;
-      kernels::Window2d ext = g;
-      ext.height = std::max(eh, g.height);
-      ext.width = std::max(ew, g.width);
+      // Extend the image with pad_value on the bottom/right, then run im2col on it.
+      const kernels::Window2d ext = extended_window(g, out_h, out_w);
       scratch.assign(static_cast<std::size_t>(g.channels * ext.height * ext.width), pad_value);
       for (index_t c = 0; c < g.channels; ++c)
         for (index_t y = 0; y < g.height; ++y)
@@ -128,11 +131,7 @@ Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t o
         kernels::col2im(src, g, dst);
         continue;
       }
-      const index_t eh = (out_h - 1) * g.stride_h + g.dilation_h * (g.kernel_h - 1) + 1 - 2 * g.pad_h;
-      const index_t ew = (out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1 - 2 * g.pad_w;
-      kernels::Window2d ext = g;
-      ext.height = std::max(eh, g.height);
-      ext.width = std::max(ew, g.width);
+      const kernels::Window2d ext = extended_window(g, out_h, out_w);
       scratch.assign(static_cast<std::size_t>(g.channels * ext.height * ext.width), T(0));
       kernels::col2im(src, ext, scratch.data());
       for (index_t c = 0; c < g.channels; ++c)
