@@ -70,3 +70,7 @@ Tensor<T> log_softmax(const Tensor<T>& x, index_t dim) {
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

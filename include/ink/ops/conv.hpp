@@ -8,17 +8,11 @@
 #include "ink/kernels/im2col.hpp"
 #include "ink/ops/elementwise.hpp"
 #include "ink/ops/matmul.hpp"
+#include "ink/ops/resample.hpp"
+#include "ink/ops/size2.hpp"
 #include "ink/ops/views.hpp"
 
 namespace ink {
-
-// A size given once for both spatial dims, or as {h, w}.
-struct Size2 {
-  index_t h, w;
-  Size2(index_t v) : h(v), w(v) {}  // NOLINT: implicit, so that {.stride = 2} reads naturally
-  Size2(index_t h_, index_t w_) : h(h_), w(w_) {}
-  bool operator==(const Size2&) const = default;
-};
 
 enum class PaddingMode { zeros, reflect };
 
@@ -37,9 +31,6 @@ struct ConvTranspose2dOptions {
   Size2 dilation = 1;
   index_t groups = 1;
 };
-
-template <class T>
-Tensor<T> reflection_pad2d(const Tensor<T>& x, std::array<index_t, 4> pad);
 
 namespace detail {
 
@@ -239,10 +230,13 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   // summed over N.)
   const index_t L = oh * ow;
   const Tensor<T> cols = detail::unfold_columns(in, g).view({G, K, n * L});
+  // The GEMM's [Cout, N, L] result is copied to NCHW: callers expect dense NCHW memory (and
+  // the elementwise ops that follow are fastest on it).
   Tensor<T> out = matmul(weight.reshape({G, cout / G, K}), cols)
                       .view({G, cout / G, n, L})
                       .permute({2, 0, 1, 3})
-                      .reshape({n, cout, oh, ow});
+                      .contiguous()
+                      .view({n, cout, oh, ow});
   if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
   return out;
 }
@@ -284,3 +278,7 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

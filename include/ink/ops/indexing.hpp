@@ -125,3 +125,7 @@ Tensor<T> index_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

@@ -50,3 +50,7 @@ Tensor<T>& Tensor<T>::mul_(T factor) {
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

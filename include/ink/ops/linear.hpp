@@ -34,3 +34,7 @@ Tensor<T> dropout(const Tensor<T>& x, double p, bool training, Generator& gen = 
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

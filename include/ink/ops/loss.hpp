@@ -109,3 +109,7 @@ Tensor<T> gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction r 
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

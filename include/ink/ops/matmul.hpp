@@ -4,6 +4,7 @@
 #pragma once
 #include "ink/autograd/node.hpp"
 #include "ink/kernels/gemm.hpp"
+#include "ink/ops/elementwise.hpp"
 #include "ink/tensor/creation.hpp"
 #include "ink/tensor/map.hpp"
 

@@ -135,3 +135,7 @@ Tensor<T> group_norm(const Tensor<T>& x, index_t groups, const Tensor<T>& weight
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

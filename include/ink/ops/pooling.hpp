@@ -120,3 +120,7 @@ Tensor<T> adaptive_avg_pool2d(const Tensor<T>& x, Size2 output_size) {
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

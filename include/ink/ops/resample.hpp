@@ -6,8 +6,9 @@
 #include <cmath>
 #include <optional>
 
-#include "ink/ops/conv.hpp"
 #include "ink/ops/indexing.hpp"
+#include "ink/ops/matmul.hpp"
+#include "ink/ops/size2.hpp"
 
 namespace ink {
 
@@ -88,3 +89,7 @@ Tensor<T> reflection_pad2d(const Tensor<T>& x, std::array<index_t, 4> pad) {
 }
 
 }  // namespace ink
+
+// Tensor<T>'s member functions (x.sum(), x.reshape(...)) are defined there; included last so
+// that this header works on its own.
+#include "ink/ops/tensor_methods.hpp"

@@ -1,5 +1,7 @@
 // The differentiable member functions declared in Tensor<T>, defined as calls to the free
-// functions of ops/ (x.sum() is ink::sum(x)). Part of ops/.
+// functions of ops/ (x.sum() is ink::sum(x)). The other ops headers include this one last, so
+// each works on its own; the four it is built on (elementwise, matmul, reduce, views) are
+// used through it or <ink/ops.hpp>. Part of ops/.
 #pragma once
 #include "ink/ops/elementwise.hpp"
 #include "ink/ops/matmul.hpp"
