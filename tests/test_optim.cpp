@@ -112,23 +112,22 @@ TEST_CASE("optimisers and schedules match torch.optim step for step") {
 }
 
 TEST_CASE("optimiser state saves and loads: a resumed run continues exactly") {
-  auto run = [](int steps, optim::Adam<double>* resume_into, const nn::NamedTensors<double>* state, Tensor<double>* p) {
+  auto run = [](int steps, optim::Adam<double>& opt, const Tensor<double>& p) {
     for (int s = 0; s < steps; ++s) {
-      resume_into->zero_grad();
-      (p->pow(2.0).sum() + p->sum()).backward();
-      resume_into->step();
+      opt.zero_grad();
+      (p.pow(2.0).sum() + p.sum()).backward();
+      opt.step();
     }
-    (void)state;
   };
   Tensor<double> p1 = from_vector<double>({1, -2, 3}, {3}).requires_grad_();
   optim::Adam<double> o1({p1}, {.lr = 0.1});
-  run(5, &o1, nullptr, &p1);
+  run(5, o1, p1);
   const auto saved = o1.state_dict();
   Tensor<double> p2 = p1.detach().clone().requires_grad_();
   optim::Adam<double> o2({p2}, {.lr = 0.1});
   o2.load_state_dict(saved);
-  run(5, &o1, nullptr, &p1);
-  run(5, &o2, nullptr, &p2);
+  run(5, o1, p1);
+  run(5, o2, p2);
   CHECK(p1.to_vector() == p2.to_vector());
   CHECK(o2.steps() == 10);
   CHECK_THROWS_AS(o2.load_state_dict({{"bogus", scalar_tensor(1.0)}}), ValueError);
