@@ -35,11 +35,11 @@ struct Evaluation {
   std::vector<std::pair<int, int>> wrong_labels;  // (true, predicted)
 };
 
-Evaluation evaluate(models::Classifier<>& net, const io::FashionMNIST& test) {
+Evaluation evaluate(models::Classifier<>& net, std::shared_ptr<const io::Dataset> test) {
   net.eval();
   NoGradGuard no_grad;
   Evaluation e;
-  io::DataLoader loader(std::shared_ptr<const io::Dataset>(&test, [](const io::Dataset*) {}), {.batch_size = 500});
+  io::DataLoader loader(std::move(test), {.batch_size = 500});
   long correct = 0, seen = 0;
   for (auto& batch : loader) {
     const Tensor<float> logits = net(batch.images);
@@ -66,7 +66,6 @@ int main(int argc, char** argv) {
   examples::Flags flags;
   examples::add_common_flags(flags, "15", "64", "0.002", "out/classifier");
   flags.add("augment", "true", "random left-right flips of training images");
-  flags.add("limit", "0", "use only the first N training images (0: all), for quick runs");
   flags.parse(argc, argv, "train_classifier: a CNN on Fashion-MNIST");
   const auto out = examples::setup(flags);
   const auto train = examples::load_fashion_mnist(flags, io::Split::train);
@@ -113,14 +112,14 @@ int main(int argc, char** argv) {
     }
     bar.close();
     schedule.step();
-    last = evaluate(net, *test);
+    last = evaluate(net, test);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("epoch %ld/%ld: train loss %.4f, test loss %.4f, test accuracy %.2f%% (%.0f s so far)\n", epoch + 1,
                 epochs, loss_sum / static_cast<double>(std::max(steps, 1L)), last.loss, 100 * last.accuracy, seconds);
     std::fflush(stdout);  // the epoch line must show even when stdout is a file
     io::save_checkpoint(checkpoint, net, opt, epoch + 1);
   }
-  if (first_epoch >= epochs) last = evaluate(net, *test);
+  if (first_epoch >= epochs) last = evaluate(net, test);
 
   io::save_safetensors(out / "classifier.safetensors", net.state_dict());
   std::ofstream confusion(out / "confusion.txt");

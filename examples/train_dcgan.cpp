@@ -60,7 +60,6 @@ int main(int argc, char** argv) {
   flags.add("gp-weight", "10", "weight of the gradient penalty (WGAN-GP)");
   flags.add("classifier", "out/classifier/classifier.safetensors", "trained classifier weights for the Frechet distance");
   flags.add("fid-samples", "2000", "generated and real images compared by the Frechet distance");
-  flags.add("limit", "0", "use only the first N training images (0: all), for quick runs");
   flags.parse(argc, argv, "train_dcgan: a DCGAN / WGAN-GP on Fashion-MNIST");
   const auto out = examples::setup(flags);
   const auto train = examples::load_fashion_mnist(flags, io::Split::train);

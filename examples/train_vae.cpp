@@ -15,13 +15,14 @@ using namespace ink;
 
 namespace {
 // The test set's mean negative ELBO (one sample of z per image, from `gen`).
-double test_elbo(models::ConvVae<>& vae, const io::FashionMNIST& test, Generator& gen) {
+double test_elbo(models::ConvVae<>& vae, std::shared_ptr<const io::Dataset> test, Generator& gen) {
   NoGradGuard no_grad;
-  io::DataLoader loader(std::shared_ptr<const io::Dataset>(&test, [](const io::Dataset*) {}), {.batch_size = 500});
+  const double n = static_cast<double>(test->size());
+  io::DataLoader loader(std::move(test), {.batch_size = 500});
   double total = 0;
   for (auto& batch : loader)
     total += models::ConvVae<>::loss(vae.run(batch.images, gen), batch.images).item() * static_cast<double>(batch.labels.numel());
-  return total / static_cast<double>(test.size());
+  return total / n;
 }
 
 // Inverse CDF of the standard normal by bisection on normal_cdf (enough for a plot grid).
@@ -39,7 +40,6 @@ int main(int argc, char** argv) {
   examples::Flags flags;
   examples::add_common_flags(flags, "10", "128", "0.001", "out/vae");
   flags.add("latent", "20", "size of the latent space (2 also draws the manifold)");
-  flags.add("limit", "0", "use only the first N training images (0: all), for quick runs");
   flags.parse(argc, argv, "train_vae: a convolutional VAE on Fashion-MNIST");
   const auto out = examples::setup(flags);
   const auto train = examples::load_fashion_mnist(flags, io::Split::train);
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     }
     bar.close();
     Generator eval_gen(seed + 17);
-    const double test_nelbo = test_elbo(vae, *test, eval_gen);
+    const double test_nelbo = test_elbo(vae, test, eval_gen);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("epoch %ld/%ld: train -ELBO %.2f nats/image, test -ELBO %.2f nats/image (%.0f s so far)\n", epoch + 1,
                 epochs, sum / static_cast<double>(std::max(seen, 1L)), test_nelbo, seconds);

@@ -74,6 +74,7 @@ inline void add_common_flags(Flags& f, const char* epochs, const char* batch, co
   f.add("data", ink::io::default_fashion_mnist_root().string(), "Fashion-MNIST folder (Debian: dataset-fashion-mnist)");
   f.add("out", out, "output folder");
   f.add("resume", "false", "continue from the checkpoint in --out");
+  f.add("limit", "0", "use only the first N training images (0: all), for quick runs");
 }
 
 // Applies --threads and --seed, creates --out; returns the output folder.
