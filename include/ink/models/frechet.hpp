@@ -6,6 +6,7 @@
 #pragma once
 #include <Eigen/Eigenvalues>
 #include <cmath>
+#include <concepts>
 
 #include "ink/tensor/eigen.hpp"
 
@@ -31,19 +32,26 @@ GaussianStats gaussian_stats(const Tensor<T>& features) {
 
 namespace detail {
 // Symmetric positive semi-definite square root; tiny negative eigenvalues (rounding) clamp to 0.
-inline Eigen::MatrixXd psd_sqrt(const Eigen::MatrixXd& m) {
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(m);
+// A template (and frechet_distance below with it) although only MatrixXd is ever passed: an inline
+// function's body is instantiated wherever the header is included, and Eigen's eigen-solver costs
+// about 3 s of compile time that a program not calling it should not pay.
+template <class Matrix>
+Matrix psd_sqrt(const Matrix& m) {
+  Eigen::SelfAdjointEigenSolver<Matrix> es(m);
   const Eigen::VectorXd root = es.eigenvalues().cwiseMax(0.0).cwiseSqrt();
   return es.eigenvectors() * root.asDiagonal() * es.eigenvectors().transpose();
 }
 }  // namespace detail
 
-inline double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
+template <class Stats = GaussianStats>
+  requires std::same_as<Stats, GaussianStats>
+double frechet_distance(const Stats& a, const Stats& b) {
   INK_CHECK(ShapeError, a.mean.size() == b.mean.size(), "frechet_distance: feature sizes ", a.mean.size(), " and ",
             b.mean.size(), " differ");
-  const Eigen::MatrixXd root_a = detail::psd_sqrt(a.covariance);
-  const Eigen::MatrixXd middle = root_a * b.covariance * root_a;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (middle + middle.transpose()));
+  using Matrix = decltype(a.covariance);
+  const Matrix root_a = detail::psd_sqrt(a.covariance);
+  const Matrix middle = root_a * b.covariance * root_a;
+  Eigen::SelfAdjointEigenSolver<Matrix> es(0.5 * (middle + middle.transpose()));
   const double trace_sqrt = es.eigenvalues().cwiseMax(0.0).cwiseSqrt().sum();
   return (a.mean - b.mean).squaredNorm() + a.covariance.trace() + b.covariance.trace() - 2 * trace_sqrt;
 }
