@@ -4,6 +4,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
+#include <type_traits>
 
 #include "ink/core/config.hpp"
 #include "ink/core/error.hpp"
@@ -16,6 +18,28 @@ inline void set_num_threads(int n) {
   omp_set_num_threads(n);
 }
 inline int get_num_threads() { return omp_get_max_threads(); }
+
+namespace detail {
+// The one OpenMP region behind every parallel_for: chunk c of `chunks` covers
+// [begin + n*c/chunks, begin + n*(c+1)/chunks) and runs call(body, b, e). Not a template, so
+// OpenMP's outlining is compiled once per program rather than once per loop body (each op's
+// lambda); the indirect call per chunk costs nothing next to a chunk's work. An exception thrown
+// by a chunk is rethrown on the calling thread once the region ends (the first one caught).
+inline void run_chunks(index_t begin, index_t n, index_t chunks, void* body,
+                       void (*call)(void*, index_t, index_t)) {
+  std::exception_ptr error;
+#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
+  for (index_t c = 0; c < chunks; ++c) {
+    try {
+      call(body, begin + n * c / chunks, begin + n * (c + 1) / chunks);
+    } catch (...) {
+#pragma omp critical(ink_parallel_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+}  // namespace detail
 
 // Calls f(begin_i, end_i) on disjoint chunks covering [begin, end). Runs on one thread when
 // the range is smaller than `grain` or when already inside a parallel region. The chunking
@@ -30,12 +54,10 @@ void parallel_for(index_t begin, index_t end, index_t grain, F&& f) {
     f(begin, end);
     return;
   }
+  using Body = std::remove_reference_t<F>;
   const index_t chunks = std::min<index_t>(threads, (n + grain - 1) / std::max<index_t>(grain, 1));
-#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
-  for (index_t c = 0; c < chunks; ++c) {
-    const index_t b = begin + n * c / chunks, e = begin + n * (c + 1) / chunks;
-    f(b, e);
-  }
+  detail::run_chunks(begin, n, chunks, const_cast<void*>(static_cast<const void*>(&f)),
+                     [](void* body, index_t b, index_t e) { (*static_cast<Body*>(body))(b, e); });
 }
 
 }  // namespace ink

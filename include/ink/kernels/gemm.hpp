@@ -5,7 +5,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <exception>
 
 #include "ink/core/config.hpp"
 #include "ink/core/cpu_features.hpp"
@@ -127,26 +126,18 @@ void gemm_blocked(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T
     gemm_block<Kern>(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  // Bands are whole MR x NR tiles, cut as evenly as the tile counts allow.
+  // Bands are whole MR x NR tiles, cut as evenly as the tile counts allow; one part per thread
+  // (parallel_for's chunks are the parts when there are as many threads as parts).
   const index_t mt = ceil_div(M, Kern::MR), nt = ceil_div(N, Kern::NR);
-  std::exception_ptr error;
-#pragma omp parallel num_threads(parts)
-  {
-    // Loop over parts in case OpenMP gave fewer threads than asked for.
-    for (int p = omp_get_thread_num(); p < parts; p += omp_get_num_threads()) {
+  parallel_for(0, parts, 1, [&](index_t first, index_t last) {
+    for (index_t p = first; p < last; ++p) {
       const index_t pi = p / s.tn, pj = p % s.tn;
       const index_t m0 = std::min(M, mt * pi / s.tm * Kern::MR), m1 = std::min(M, mt * (pi + 1) / s.tm * Kern::MR);
       const index_t n0 = std::min(N, nt * pj / s.tn * Kern::NR), n1 = std::min(N, nt * (pj + 1) / s.tn * Kern::NR);
-      if (m0 >= m1 || n0 >= n1) continue;
-      try {
+      if (m0 < m1 && n0 < n1)
         gemm_block<Kern>(trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
-      } catch (...) {
-#pragma omp critical(ink_gemm_error)
-        error = std::current_exception();
-      }
     }
-  }
-  if (error) std::rethrow_exception(error);
+  });
 }
 
 }  // namespace gemm_detail
@@ -158,8 +149,8 @@ void gemm_blocked(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T
 template <class T>
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
           index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
-  check<ValueError>(M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
-  check<ValueError>(lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) && ldc >= N,
+  INK_CHECK(ValueError, M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
+  INK_CHECK(ValueError, lda >= (trans_a ? M : K) && ldb >= (trans_b ? K : N) && ldc >= N,
                     "gemm: leading dimension too small (lda=", lda, " ldb=", ldb, " ldc=", ldc, ")");
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == T(0)) {
@@ -189,7 +180,7 @@ template <class T>
 void gemm_batched(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
                   index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc, index_t batch,
                   index_t stride_a, index_t stride_b, index_t stride_c) {
-  check<ValueError>(batch >= 0, "gemm_batched: negative batch ", batch);
+  INK_CHECK(ValueError, batch >= 0, "gemm_batched: negative batch ", batch);
   const int threads = omp_in_parallel() ? 1 : get_num_threads();
   const bool small = M * N * K < gemm_detail::kMinParallelWork * threads;
   const bool across = threads > 1 && batch >= threads && (small || batch % threads == 0 || batch >= 4 * threads);
@@ -199,18 +190,11 @@ void gemm_batched(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T
            C + b * stride_c, ldc);
     return;
   }
-  std::exception_ptr error;
-#pragma omp parallel for num_threads(threads) schedule(static)
-  for (index_t b = 0; b < batch; ++b) {
-    try {
+  parallel_for(0, batch, 1, [&](index_t first, index_t last) {
+    for (index_t b = first; b < last; ++b)
       gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta,
            C + b * stride_c, ldc);
-    } catch (...) {
-#pragma omp critical(ink_gemm_error)
-      error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  });
 }
 
 }  // namespace ink::kernels
