@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -139,12 +140,16 @@ bool needs_grad(const std::vector<Tensor<T>>& inputs) {
 template <class T, class F>
 void record(const char* name, const std::vector<Tensor<T>>& inputs, Tensor<T>& out, F&& backward,
             bool save_output = false) {
-  if (!needs_grad(inputs)) return;
-  auto node = std::make_shared<FunctionNode<T>>(name, std::forward<F>(backward));
-  node->next_.reserve(inputs.size());
-  for (const auto& t : inputs) node->next_.push_back(gradient_edge(t));
-  if (save_output) node->save_output(out);
-  out.meta().grad_fn = std::move(node);
+  // Integer tensors never require grad, so for them no node is built, and none of the graph
+  // machinery is compiled for the integer instantiations of the ops.
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!needs_grad(inputs)) return;
+    auto node = std::make_shared<FunctionNode<T>>(name, std::forward<F>(backward));
+    node->next_.reserve(inputs.size());
+    for (const auto& t : inputs) node->next_.push_back(gradient_edge(t));
+    if (save_output) node->save_output(out);
+    out.meta().grad_fn = std::move(node);
+  }
 }
 
 }  // namespace ink::autograd
