@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include <ink/eigen.hpp>
 #include <ink/ink.hpp>
 #include <ink/models.hpp>
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <ink/eigen.hpp>
 #include <ink/ink.hpp>
 #include <ink/models.hpp>
 

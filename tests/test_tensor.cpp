@@ -2,6 +2,7 @@
 // in-place updates, printing, Eigen interop and the errors bad shapes raise.
 #include <catch2/catch.hpp>
 
+#include <ink/eigen.hpp>
 #include <ink/ink.hpp>
 #include <sstream>
 

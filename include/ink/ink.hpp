@@ -1,4 +1,5 @@
-// Everything ink offers, in one include.
+// Everything ink offers, in one include, except the Eigen bridge (<ink/eigen.hpp>), which costs
+// ~0.8 s of parsing per translation unit.
 #pragma once
 #include "ink/core.hpp"
 #include "ink/io.hpp"

@@ -1,6 +1,5 @@
-// models/: CNN classifier, DCGAN, convolutional VAE, the Frechet distance of feature sets.
+// models/: CNN classifier, DCGAN, convolutional VAE. (The Frechet distance needs Eigen: <ink/eigen.hpp>.)
 #pragma once
 #include "ink/models/classifier.hpp"
 #include "ink/models/dcgan.hpp"
-#include "ink/models/frechet.hpp"
 #include "ink/models/vae.hpp"

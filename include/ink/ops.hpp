@@ -1,5 +1,5 @@
 // The ops floor and everything below it: Tensor<T> and all that works on it: creation, views, broadcasting math, reductions,
-// matmul, autograd (backward, autograd::grad, NoGradGuard, gradcheck), printing and Eigen interop.
+// matmul, autograd (backward, autograd::grad, NoGradGuard, gradcheck) and printing. (Eigen interop: <ink/eigen.hpp>.)
 #pragma once
 #include "ink/autograd/engine.hpp"
 #include "ink/ops/gradcheck.hpp"
@@ -19,6 +19,5 @@
 #include "ink/ops/tensor_methods.hpp"
 #include "ink/ops/views.hpp"
 #include "ink/tensor/creation.hpp"
-#include "ink/tensor/eigen.hpp"
 #include "ink/tensor/print.hpp"
 #include "ink/tensor/tensor.hpp"

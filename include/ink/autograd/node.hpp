@@ -3,7 +3,9 @@
 // output into gradients of its inputs. Leaves end in an AccumulateGrad node that adds into
 // their grad(). Part of autograd/.
 #pragma once
+#include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -39,7 +41,7 @@ class Node : public std::enable_shared_from_this<Node<T>> {
   template <class U>
   friend std::shared_ptr<Node<U>> gradient_edge(const Tensor<U>&);
   template <class U, class F>
-  friend void record(const char*, const std::vector<Tensor<U>>&, Tensor<U>&, F&&, bool);
+  friend void record(const char*, const Tensor<U>*, std::size_t, Tensor<U>&, F&&, bool);
 };
 
 // The backward of one op, given as a function of (grad of output, output). The output is
@@ -127,10 +129,10 @@ std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
 
 // True when an op on these inputs must record a node.
 template <class T>
-bool needs_grad(const std::vector<Tensor<T>>& inputs) {
+bool needs_grad(const Tensor<T>* inputs, std::size_t n) {
   if (!GradMode::is_enabled()) return false;
-  for (const auto& t : inputs)
-    if (t.defined() && t.requires_grad()) return true;
+  for (std::size_t i = 0; i < n; ++i)
+    if (inputs[i].defined() && inputs[i].requires_grad()) return true;
   return false;
 }
 
@@ -138,18 +140,34 @@ bool needs_grad(const std::vector<Tensor<T>>& inputs) {
 // `backward(grad_out, out) -> {grad of each input}`. Does nothing unless grad mode is on and
 // an input requires grad. With save_output, backward receives the output tensor.
 template <class T, class F>
-void record(const char* name, const std::vector<Tensor<T>>& inputs, Tensor<T>& out, F&& backward,
-            bool save_output = false) {
+void record(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>& out, F&& backward,
+            bool save_output) {
   // Integer tensors never require grad, so for them no node is built, and none of the graph
   // machinery is compiled for the integer instantiations of the ops.
   if constexpr (std::is_floating_point_v<T>) {
-    if (!needs_grad(inputs)) return;
+    if (!needs_grad(inputs, n)) return;
     auto node = std::make_shared<FunctionNode<T>>(name, std::forward<F>(backward));
-    node->next_.reserve(inputs.size());
-    for (const auto& t : inputs) node->next_.push_back(gradient_edge(t));
+    node->next_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) node->next_.push_back(gradient_edge(inputs[i]));
     if (save_output) node->save_output(out);
     out.meta().grad_fn = std::move(node);
   }
+}
+
+// The form ops use: `record("MulBackward", {a, b}, out, backward)`. The inputs are an
+// initializer list (a stack array), not a vector: no heap allocation per op call, and less code
+// at each of the ~100 call sites.
+template <class T, class F>
+void record(const char* name, std::initializer_list<Tensor<T>> inputs, Tensor<T>& out, F&& backward,
+            bool save_output = false) {
+  record(name, inputs.begin(), inputs.size(), out, std::forward<F>(backward), save_output);
+}
+
+// For a variable number of inputs (cat, stack).
+template <class T, class F>
+void record(const char* name, const std::vector<Tensor<T>>& inputs, Tensor<T>& out, F&& backward,
+            bool save_output = false) {
+  record(name, inputs.data(), inputs.size(), out, std::forward<F>(backward), save_output);
 }
 
 }  // namespace ink::autograd
