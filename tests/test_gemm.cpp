@@ -1,6 +1,6 @@
-// kernels/gemm: the blocked GEMM against the reference oracle at every ISA this CPU supports,
+// kernels/: the blocked GEMM against the reference oracle at every ISA this CPU supports,
 // all transposes, edge shapes, alpha/beta cases, leading dimensions, thread-count invariance,
-// and the batched form.
+// and the batched form; im2col / col2im against their element-wise definitions.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -12,6 +12,7 @@
 
 #include <ink/core.hpp>
 #include <ink/kernels/gemm.hpp>
+#include <ink/kernels/im2col.hpp>
 
 using namespace ink;
 using ink::kernels::gemm;
@@ -267,4 +268,70 @@ TEMPLATE_TEST_CASE("gemm_batched equals one gemm per batch entry, at 1 and 2 thr
       }
     }
   }
+}
+
+// im2col / col2im against their definitions written out element by element, on random
+// geometries: strides, paddings (also wider than the kernel), dilations, odd sizes, and a row
+// stride `ld` larger than a row.
+namespace {
+template <class T>
+void im2col_naive(const T* x, const kernels::Window2d& g, T* cols, T pad, index_t ld) {
+  const index_t oh = g.out_h(), ow = g.out_w();
+  for (index_t c = 0; c < g.channels; ++c)
+    for (index_t i = 0; i < g.kernel_h; ++i)
+      for (index_t j = 0; j < g.kernel_w; ++j)
+        for (index_t oy = 0; oy < oh; ++oy)
+          for (index_t ox = 0; ox < ow; ++ox) {
+            const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
+            const index_t xx = ox * g.stride_w - g.pad_w + j * g.dilation_w;
+            const bool inside = y >= 0 && y < g.height && xx >= 0 && xx < g.width;
+            cols[((c * g.kernel_h + i) * g.kernel_w + j) * ld + oy * ow + ox] =
+                inside ? x[(c * g.height + y) * g.width + xx] : pad;
+          }
+}
+
+template <class T>
+void col2im_naive(const T* cols, const kernels::Window2d& g, T* x, index_t ld) {
+  const index_t oh = g.out_h(), ow = g.out_w();
+  for (index_t c = 0; c < g.channels; ++c)
+    for (index_t i = 0; i < g.kernel_h; ++i)
+      for (index_t j = 0; j < g.kernel_w; ++j)
+        for (index_t oy = 0; oy < oh; ++oy)
+          for (index_t ox = 0; ox < ow; ++ox) {
+            const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
+            const index_t xx = ox * g.stride_w - g.pad_w + j * g.dilation_w;
+            if (y >= 0 && y < g.height && xx >= 0 && xx < g.width)
+              x[(c * g.height + y) * g.width + xx] += cols[((c * g.kernel_h + i) * g.kernel_w + j) * ld + oy * ow + ox];
+          }
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "", float, double) {
+  std::mt19937 rng(17);
+  auto pick = [&](int lo, int hi) { return static_cast<index_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  int tested = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    kernels::Window2d g{pick(1, 3), pick(1, 13), pick(1, 13), pick(1, 5), pick(1, 5)};
+    g.stride_h = pick(1, 3), g.stride_w = pick(1, 3);
+    g.pad_h = pick(0, 6), g.pad_w = pick(0, 6);
+    g.dilation_h = pick(1, 3), g.dilation_w = pick(1, 3);
+    if (g.out_h() <= 0 || g.out_w() <= 0) continue;
+    ++tested;
+    const index_t L = g.out_h() * g.out_w(), P = g.patch_size(), ld = L + pick(0, 3);
+    std::vector<TestType> x(static_cast<std::size_t>(g.channels * g.height * g.width));
+    for (auto& v : x) v = static_cast<TestType>(std::uniform_real_distribution<double>(-1, 1)(rng));
+    std::vector<TestType> fast(static_cast<std::size_t>(P * ld), TestType(7)), naive = fast;
+    const TestType pad = trial % 2 ? TestType(0) : TestType(-3.5);
+    kernels::im2col(x.data(), g, fast.data(), pad, ld);
+    im2col_naive(x.data(), g, naive.data(), pad, ld);
+    INFO("trial " << trial << ": C" << g.channels << " " << g.height << "x" << g.width << " k" << g.kernel_h << "x"
+                  << g.kernel_w << " s" << g.stride_h << "," << g.stride_w << " p" << g.pad_h << "," << g.pad_w << " d"
+                  << g.dilation_h << "," << g.dilation_w);
+    REQUIRE(fast == naive);  // a copy: bitwise equal, padding between rows untouched
+    std::vector<TestType> back_fast(x.size(), TestType(0.25)), back_naive = back_fast;
+    kernels::col2im(fast.data(), g, back_fast.data(), ld);
+    col2im_naive(fast.data(), g, back_naive.data(), ld);
+    REQUIRE(back_fast == back_naive);  // same additions in the same order
+  }
+  CHECK(tested > 100);
 }

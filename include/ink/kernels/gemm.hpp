@@ -73,7 +73,7 @@ void gemm_block(bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, 
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
       for (index_t jc = n0; jc < n1; jc += nc_max) {
         const index_t nb = std::min(nc_max, n1 - jc);
-        gemm_pack::pack_b<NR>(trans_b, B, ldb, pc, kb, jc, nb, bp);
+        Kern::pack_b(trans_b, B, ldb, pc, kb, jc, nb, bp);
         for (index_t ir = 0; ir < mb; ir += MR) {
           const int m = static_cast<int>(std::min<index_t>(MR, mb - ir));
           T* c = C + (ic + ir) * ldc + jc;

@@ -9,12 +9,8 @@
 
 #include "ink/core/config.hpp"
 #include "ink/kernels/gemm_pack.hpp"
+#include "ink/kernels/gemm_transpose.hpp"
 
-#ifndef INK_TARGET_AVX2
-// The program is built without -march, so every function using AVX2 intrinsics carries the
-// target itself and only runs after cpu_features.hpp confirmed the CPU has it.
-#define INK_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#endif
 
 namespace ink::kernels::gemm_avx2 {
 
@@ -136,6 +132,11 @@ struct Kernel {
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
+  }
+
+  static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
+    if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
+    else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
   }
 
   // C tile of m <= MR rows and n <= NR columns.

@@ -10,6 +10,7 @@
 
 #include "ink/core/config.hpp"
 #include "ink/kernels/gemm_pack.hpp"
+#include "ink/kernels/gemm_transpose.hpp"
 
 #ifndef INK_TARGET_AVX512
 // The program is built without -march, so every function using AVX-512 intrinsics carries the
@@ -125,57 +126,6 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c,
 
 #undef INK_AVX512_INLINE
 
-// Packs a full MR = 8 row micro-panel of a non-transposed A (gemm_pack::pack_a's layout) with
-// 8 x 8 (float) or 8 x 4 (double) register transposes instead of one scalar store per element:
-// A is packed once per NC block of columns, which made the scalar loop ~4.5% of a 1024^3 GEMM.
-INK_TARGET_AVX512 inline void pack_a_rows8(const float* A, index_t lda, index_t kc, float* dst) {
-  index_t k = 0;
-  for (; k + 8 <= kc; k += 8, dst += 64) {
-    __m256 r[8], t[8], s[8];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(A + i * lda + k);
-#pragma GCC unroll 4
-    for (int i = 0; i < 8; i += 2) {
-      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int h = 0; h < 8; h += 4) {
-      s[h] = _mm256_shuffle_ps(t[h], t[h + 2], 0x44);
-      s[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], 0xEE);
-      s[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0x44);
-      s[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
-    }
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      _mm256_storeu_ps(dst + 8 * j, _mm256_permute2f128_ps(s[j], s[j + 4], 0x20));
-      _mm256_storeu_ps(dst + 8 * (j + 4), _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
-    }
-  }
-  for (; k < kc; ++k, dst += 8)
-    for (int i = 0; i < 8; ++i) dst[i] = A[i * lda + k];
-}
-
-INK_TARGET_AVX512 inline void pack_a_rows8(const double* A, index_t lda, index_t kc, double* dst) {
-  index_t k = 0;
-  for (; k + 4 <= kc; k += 4, dst += 32) {
-#pragma GCC unroll 2
-    for (int h = 0; h < 8; h += 4) {  // rows h..h+3 fill lanes h..h+3 of 4 consecutive k
-      const double* a = A + h * lda + k;
-      const __m256d r0 = _mm256_loadu_pd(a), r1 = _mm256_loadu_pd(a + lda);
-      const __m256d r2 = _mm256_loadu_pd(a + 2 * lda), r3 = _mm256_loadu_pd(a + 3 * lda);
-      const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
-      const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-      _mm256_storeu_pd(dst + h, _mm256_permute2f128_pd(t0, t2, 0x20));
-      _mm256_storeu_pd(dst + 8 + h, _mm256_permute2f128_pd(t1, t3, 0x20));
-      _mm256_storeu_pd(dst + 16 + h, _mm256_permute2f128_pd(t0, t2, 0x31));
-      _mm256_storeu_pd(dst + 24 + h, _mm256_permute2f128_pd(t1, t3, 0x31));
-    }
-  }
-  for (; k < kc; ++k, dst += 8)
-    for (int i = 0; i < 8; ++i) dst[i] = A[i * lda + k];
-}
-
 // The tile shape and the table of edge variants the frame calls.
 template <class T>
 struct Kernel {
@@ -207,8 +157,15 @@ struct Kernel {
   static constexpr std::array<std::array<Fn, NV>, MR> kTable = table(std::make_integer_sequence<int, MR>{});
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
+    // A full micro-panel of a non-transposed A is a transpose of 8 rows: in registers (A is
+    // packed once per NC block of columns, and the scalar loop was ~4.5% of a 1024^3 GEMM).
     if (trans || m < MR) gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
-    else pack_a_rows8(A + i0 * lda + k0, lda, kc, dst);
+    else gemm_transpose::rows8(A + i0 * lda + k0, lda, kc, dst, MR);
+  }
+
+  static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
+    if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
+    else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
   }
 
   // C tile of m <= MR rows and n <= NR columns.

@@ -22,6 +22,10 @@ struct Kernel {
     gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
   }
 
+  static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
+    gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
+  }
+
   // C tile of m <= MR rows and n <= NR columns. The packed panels are zero-padded to MR x NR,
   // so the loops always run over the full tile (fixed trip counts the compiler unrolls and
   // vectorises) and only the stores are trimmed to the edge.
