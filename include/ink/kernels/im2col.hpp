@@ -36,26 +36,28 @@ inline ValidRange valid_columns(index_t out_w, index_t width, index_t stride, in
   return {f, l};
 }
 
-// cols[(c*kh + i)*kw + j][oy*OW + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], or
-// `pad_value` where that position falls outside the image. cols is [C*kh*kw, OH*OW] with rows
-// `ld` elements apart (ld = OH*OW when 0), so a batch can be written as [C*kh*kw, N*OH*OW] by
-// calling this per image at column offset n*OH*OW with ld = N*OH*OW.
+// cols[(c*kh + i)*kw + j][(oy - oy_begin)*OW + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw],
+// or `pad_value` where that position falls outside the image, for the output rows oy in
+// [oy_begin, oy_end) (all rows by default). cols is [C*kh*kw, rows*OW] with rows `ld` elements
+// apart (ld = rows*OW when 0): a band of output rows is one cache-sized tile of the patch matrix.
 // Each output row splits into a padded head, an interior and a padded tail, computed once per
 // (i, j); the interior is a plain copy at stride 1 (the common case), which the compiler
 // vectorises, instead of a bounds check per element.
 template <class T>
-void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0) {
-  const index_t oh = g.out_h(), ow = g.out_w(), sw = g.stride_w;
-  if (ld == 0) ld = oh * ow;
+void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
+            index_t oy_end = -1) {
+  const index_t ow = g.out_w(), sw = g.stride_w;
+  if (oy_end < 0) oy_end = g.out_h();
+  if (ld == 0) ld = (oy_end - oy_begin) * ow;
   for (index_t c = 0; c < g.channels; ++c)
     for (index_t i = 0; i < g.kernel_h; ++i)
       for (index_t j = 0; j < g.kernel_w; ++j) {
         T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         const index_t offset = j * g.dilation_w - g.pad_w;  // input column of ox = 0
         const ValidRange r = valid_columns(ow, g.width, sw, g.pad_w, j * g.dilation_w);
-        for (index_t oy = 0; oy < oh; ++oy) {
+        for (index_t oy = oy_begin; oy < oy_end; ++oy) {
           const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
-          T* out = row + oy * ow;
+          T* out = row + (oy - oy_begin) * ow;
           if (y < 0 || y >= g.height) {
             std::fill(out, out + ow, pad_value);
             continue;
@@ -73,22 +75,24 @@ void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t 
 }
 
 // The adjoint of im2col: x[c][y][x] += every cols entry that im2col read from it. x must hold
-// the values to add to (zeros for a plain col2im). `ld` is the row stride of cols, as in im2col.
+// the values to add to (zeros for a plain col2im). `ld` and the band of output rows
+// [oy_begin, oy_end) are as in im2col.
 template <class T>
-void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0) {
-  const index_t oh = g.out_h(), ow = g.out_w(), sw = g.stride_w;
-  if (ld == 0) ld = oh * ow;
+void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
+  const index_t ow = g.out_w(), sw = g.stride_w;
+  if (oy_end < 0) oy_end = g.out_h();
+  if (ld == 0) ld = (oy_end - oy_begin) * ow;
   for (index_t c = 0; c < g.channels; ++c)
     for (index_t i = 0; i < g.kernel_h; ++i)
       for (index_t j = 0; j < g.kernel_w; ++j) {
         const T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         const index_t offset = j * g.dilation_w - g.pad_w;
         const ValidRange r = valid_columns(ow, g.width, sw, g.pad_w, j * g.dilation_w);
-        for (index_t oy = 0; oy < oh; ++oy) {
+        for (index_t oy = oy_begin; oy < oy_end; ++oy) {
           const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
           if (y < 0 || y >= g.height || r.first >= r.last) continue;
           T* __restrict out = x + (c * g.height + y) * g.width + r.first * sw + offset;  // column of ox = first
-          const T* __restrict in = row + oy * ow + r.first;
+          const T* __restrict in = row + (oy - oy_begin) * ow + r.first;
           const index_t n = r.last - r.first;
           if (sw == 1)
             for (index_t k = 0; k < n; ++k) out[k] += in[k];

@@ -1,13 +1,13 @@
-// 2-D convolution and transposed convolution, NCHW as in PyTorch, built from unfold (im2col)
-// and fold (col2im), the adjoint pair below, and batched matmul. Because each piece is
-// differentiable with a differentiable backward, conv2d and conv_transpose2d have gradients
-// of any order. Part of ops/.
+// 2-D convolution and transposed convolution, NCHW as in PyTorch, on the fused kernels of
+// kernels/conv.hpp (three differentiable ops whose gradients are each other, so conv2d and
+// conv_transpose2d have gradients of any order), and unfold / fold (im2col / col2im as tensors,
+// an adjoint pair, also used by pooling). Part of ops/.
 #pragma once
 #include <optional>
 
+#include "ink/kernels/conv.hpp"
 #include "ink/kernels/im2col.hpp"
 #include "ink/ops/elementwise.hpp"
-#include "ink/ops/matmul.hpp"
 #include "ink/ops/resample.hpp"
 #include "ink/ops/size2.hpp"
 #include "ink/ops/views.hpp"
@@ -137,42 +137,52 @@ Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t o
   return out;
 }
 
+// The three directions of a convolution as differentiable ops on contiguous NCHW tensors, each
+// one fused kernel (kernels/conv.hpp). Each is linear in each argument, and the gradients of
+// each are the other two, so conv2d and conv_transpose2d have gradients of any order:
+//   y  = conv_forward(x, w)       dx = conv_input_grad(dy, w)    dw = conv_weight_grad(x, dy)
+//   dx = conv_input_grad(dy, w)   d(dy) = conv_forward(g, w)     dw = conv_weight_grad(g, dy)
+//   dw = conv_weight_grad(x, dy)  dx = conv_input_grad(dy, g)    d(dy) = conv_forward(x, g)
 template <class T>
-Tensor<T> fold_columns(const Tensor<T>& cols, const kernels::Window2d& g, index_t n);
+Tensor<T> conv_input_grad(const Tensor<T>& dy, const Tensor<T>& w, const kernels::Conv2dShape& s);
+template <class T>
+Tensor<T> conv_weight_grad(const Tensor<T>& x, const Tensor<T>& dy, const kernels::Conv2dShape& s);
 
-// [N, C, H, W] -> [C*kh*kw, N*OH*OW]: the patches of the whole batch side by side, the layout
-// a convolution multiplies by its weights in one GEMM (no permute of [N, P, L] patches).
 template <class T>
-Tensor<T> unfold_columns(const Tensor<T>& x, const kernels::Window2d& g) {
-  const Tensor<T> in = contiguous(x.detach());
-  const index_t n = x.shape()[0], L = g.out_h() * g.out_w(), P = g.patch_size();
-  Tensor<T> out = empty<T>({P, n * L});
-  parallel_for(0, n, sample_grain(P * L), [&](index_t b, index_t e) {
-    for (index_t i = b; i < e; ++i)
-      kernels::im2col(in.data_ptr() + i * g.channels * g.height * g.width, g, out.data_ptr() + i * L, T(0), n * L);
-  });
-  autograd::record("UnfoldColumnsBackward", {x}, out, [g, n](const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
-    return {fold_columns(grad, g, n)};
-  });
-  return out;
+Tensor<T> conv_forward(const Tensor<T>& x, const Tensor<T>& w, const kernels::Conv2dShape& s) {
+  const Tensor<T> xc = x.contiguous(), wc = w.contiguous();
+  Tensor<T> y = empty<T>({s.batch, s.out_channels, s.window.out_h(), s.window.out_w()});
+  kernels::conv2d_forward(xc.data_ptr(), wc.data_ptr(), y.data_ptr(), s);
+  autograd::record("ConvolutionBackward", {x, w}, y,
+                   [x, w, s, gx = wants_grad(x), gw = wants_grad(w)](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     return {gx ? conv_input_grad(g, w, s) : Tensor<T>(), gw ? conv_weight_grad(x, g, s) : Tensor<T>()};
+                   });
+  return y;
 }
 
-// The adjoint of unfold_columns: [C*kh*kw, N*OH*OW] -> [N, C, H, W].
 template <class T>
-Tensor<T> fold_columns(const Tensor<T>& cols, const kernels::Window2d& g, index_t n) {
-  const Tensor<T> in = contiguous(cols.detach());
-  const index_t L = g.out_h() * g.out_w(), P = g.patch_size();
-  INK_CHECK(ShapeError, cols.dim() == 2 && cols.shape()[0] == P && cols.shape()[1] == n * L, "fold: columns of shape ",
-            to_string(cols.shape()), " do not match ", P, " patch elements x ", n * L, " positions");
-  Tensor<T> out = zeros<T>({n, g.channels, g.height, g.width});
-  parallel_for(0, n, sample_grain(P * L), [&](index_t b, index_t e) {
-    for (index_t i = b; i < e; ++i)
-      kernels::col2im(in.data_ptr() + i * L, g, out.data_ptr() + i * g.channels * g.height * g.width, n * L);
-  });
-  autograd::record("FoldColumnsBackward", {cols}, out, [g, n](const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
-    return {unfold_columns(grad, g)};
-  });
-  return out;
+Tensor<T> conv_input_grad(const Tensor<T>& dy, const Tensor<T>& w, const kernels::Conv2dShape& s) {
+  const Tensor<T> dyc = dy.contiguous(), wc = w.contiguous();
+  Tensor<T> dx = empty<T>({s.batch, s.window.channels, s.window.height, s.window.width});
+  kernels::conv2d_backward_data(dyc.data_ptr(), wc.data_ptr(), dx.data_ptr(), s);
+  autograd::record("ConvolutionInputGradBackward", {dy, w}, dx,
+                   [dy, w, s, gdy = wants_grad(dy), gw = wants_grad(w)](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     return {gdy ? conv_forward(g, w, s) : Tensor<T>(), gw ? conv_weight_grad(g, dy, s) : Tensor<T>()};
+                   });
+  return dx;
+}
+
+template <class T>
+Tensor<T> conv_weight_grad(const Tensor<T>& x, const Tensor<T>& dy, const kernels::Conv2dShape& s) {
+  const Tensor<T> xc = x.contiguous(), dyc = dy.contiguous();
+  const kernels::Window2d& g = s.window;
+  Tensor<T> dw = empty<T>({s.out_channels, s.in_per_group(), g.kernel_h, g.kernel_w});
+  kernels::conv2d_backward_weights(xc.data_ptr(), dyc.data_ptr(), dw.data_ptr(), s);
+  autograd::record("ConvolutionWeightGradBackward", {x, dy}, dw,
+                   [x, dy, s, gx = wants_grad(x), gdy = wants_grad(dy)](const Tensor<T>& gw, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     return {gx ? conv_input_grad(dy, gw, s) : Tensor<T>(), gdy ? conv_forward(x, gw, s) : Tensor<T>()};
+                   });
+  return dw;
 }
 
 }  // namespace detail
@@ -224,19 +234,7 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
   const Size2 kernel{weight.shape()[2], weight.shape()[3]};
   const auto g = detail::window(cin, in.shape()[2], in.shape()[3], kernel, o.stride, pad, o.dilation);
   detail::check_window(g, "conv2d", x.shape());
-  const index_t oh = g.out_h(), ow = g.out_w(), K = (cin / G) * kernel.h * kernel.w;
-  // One GEMM per group over the whole batch: [Cout/G, K] @ [K, N*L]. (A batch of N small
-  // GEMMs against a broadcast weight would make the weight's gradient an [N, Cout, K] tensor
-  // summed over N.)
-  const index_t L = oh * ow;
-  const Tensor<T> cols = detail::unfold_columns(in, g).view({G, K, n * L});
-  // The GEMM's [Cout, N, L] result is copied to NCHW: callers expect dense NCHW memory (and
-  // the elementwise ops that follow are fastest on it).
-  Tensor<T> out = matmul(weight.reshape({G, cout / G, K}), cols)
-                      .view({G, cout / G, n, L})
-                      .permute({2, 0, 1, 3})
-                      .contiguous()
-                      .view({n, cout, oh, ow});
+  Tensor<T> out = detail::conv_forward(in, weight, kernels::Conv2dShape{n, g, cout, G});
   if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
   return out;
 }
@@ -266,13 +264,11 @@ Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Te
   const index_t ow = (w - 1) * o.stride.w - 2 * o.padding.w + o.dilation.w * (kw - 1) + o.output_padding.w + 1;
   INK_CHECK(ShapeError, oh > 0 && ow > 0, "conv_transpose2d: input of shape ", to_string(x.shape()),
                     " gives an empty output with these options");
+  // The gradient with respect to the input of the convolution that maps [N, cout, oh, ow] to
+  // x's shape [N, cin, h, w] with these weights ([cin, cout/G, kh, kw] is that convolution's
+  // [Cout, Cin/G, kh, kw]).
   const auto g = detail::window(cout, oh, ow, Size2{kh, kw}, o.stride, o.padding, o.dilation);
-  const index_t K = (cout / G) * kh * kw;
-  // cols[g] = W[g]^T x[g] over the whole batch: [K, Cin/G] @ [Cin/G, N*H*W], one GEMM per group.
-  const Tensor<T> wg = weight.reshape({G, cin / G, K}).transpose(-1, -2);
-  const Tensor<T> xg = x.reshape({n, G, cin / G, h * w}).permute({1, 2, 0, 3}).reshape({G, cin / G, n * h * w});
-  const Tensor<T> cols = matmul(wg, xg).view({G * K, n * h * w});
-  Tensor<T> out = detail::fold_columns(cols, g, n);
+  Tensor<T> out = detail::conv_input_grad(x, weight, kernels::Conv2dShape{n, g, cin, G});
   if (bias.defined()) out = out + bias.view({1, cout, 1, 1});
   return out;
 }
