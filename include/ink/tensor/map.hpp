@@ -10,6 +10,11 @@
 
 namespace ink::detail {
 
+// Every loop over elements carries `#pragma omp simd`: the functors are branchy (relu, leaky
+// relu, where) or read captured scalars that the compiler cannot prove are not aliased by the
+// output, and without the pragma GCC left them scalar, with a mispredicted branch per element
+// (leaky_relu: 7% of a DCGAN step). Elements are independent, so the results are unchanged.
+
 // Elements per thread below which an elementwise loop stays on one thread.
 inline constexpr index_t kElementwiseGrain = 1 << 15;
 
@@ -20,7 +25,10 @@ Tensor<R> map_unary(const Tensor<T>& x, F f) {
   R* o = out.data_ptr();
   const T* p = x.data_ptr();
   if (x.is_contiguous()) {
-    parallel_for(0, x.numel(), kElementwiseGrain, [&](index_t b, index_t e) {
+    // The chunk works on copies of the pointers and the functor: read through the closure's
+    // references they could be clobbered by the stores, which keeps the loop scalar.
+    parallel_for(0, x.numel(), kElementwiseGrain, [o, p, f](index_t b, index_t e) {
+      #pragma omp simd
       for (index_t i = b; i < e; ++i) o[i] = f(p[i]);
     });
     return out;
@@ -29,6 +37,7 @@ Tensor<R> map_unary(const Tensor<T>& x, F f) {
                   [&](index_t n, std::array<index_t, 2> off, std::array<index_t, 2> st) {
                     R* op = o + off[0];
                     const T* xp = p + off[1];
+                    #pragma omp simd
                     for (index_t i = 0; i < n; ++i) op[i] = f(xp[i * st[1]]);
                   });
   return out;
@@ -44,7 +53,8 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
   const T* pa = a.data_ptr();
   const U* pb = b.data_ptr();
   if (a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous()) {
-    parallel_for(0, out.numel(), kElementwiseGrain, [&](index_t s, index_t e) {
+    parallel_for(0, out.numel(), kElementwiseGrain, [o, pa, pb, f](index_t s, index_t e) {  // copies: see map_unary
+      #pragma omp simd
       for (index_t i = s; i < e; ++i) o[i] = f(pa[i], pb[i]);
     });
     return out;
@@ -60,13 +70,17 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
                     // loops with constant strides, which the compiler vectorises.
                     if (st[1] == 1 && st[2] == 0) {
                       const U b = *bp;
+                      #pragma omp simd
                       for (index_t i = 0; i < n; ++i) op[i] = f(ap[i], b);
                     } else if (st[1] == 0 && st[2] == 1) {
                       const T a = *ap;
+                      #pragma omp simd
                       for (index_t i = 0; i < n; ++i) op[i] = f(a, bp[i]);
                     } else if (st[1] == 1 && st[2] == 1) {
+                      #pragma omp simd
                       for (index_t i = 0; i < n; ++i) op[i] = f(ap[i], bp[i]);
                     } else {
+                      #pragma omp simd
                       for (index_t i = 0; i < n; ++i) op[i] = f(ap[i * st[1]], bp[i * st[2]]);
                     }
                   });
@@ -87,6 +101,7 @@ Tensor<R> map_ternary(const Tensor<A>& a, const Tensor<B>& b, const Tensor<C>& c
   const Shape sc = broadcast_strides(c.shape(), c.strides(), shape);
   for_each_row<4>(shape, {out.strides(), sa, sb, sc}, {0, 0, 0, 0},
                   [&](index_t n, std::array<index_t, 4> off, std::array<index_t, 4> st) {
+                    #pragma omp simd
                     for (index_t i = 0; i < n; ++i)
                       o[off[0] + i * st[0]] = f(pa[off[1] + i * st[1]], pb[off[2] + i * st[2]],
                                                 pc[off[3] + i * st[3]]);
@@ -107,6 +122,11 @@ void update_inplace(const Tensor<T>& dst, const Tensor<U>& src, F f, const char*
                   [&](index_t n, std::array<index_t, 2> off, std::array<index_t, 2> st) {
                     T* d = pd + off[0];
                     const U* s = ps + off[1];
+                    if (st[0] == 0) {  // a destination that repeats one element: in order
+                      for (index_t i = 0; i < n; ++i) d[0] = f(d[0], s[i * st[1]]);
+                      return;
+                    }
+                    #pragma omp simd
                     for (index_t i = 0; i < n; ++i) d[i * st[0]] = f(d[i * st[0]], s[i * st[1]]);
                   });
 }
