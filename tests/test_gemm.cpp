@@ -1,6 +1,7 @@
 // kernels/: the blocked GEMM against the reference oracle at every ISA this CPU supports,
 // all transposes, edge shapes, alpha/beta cases, leading dimensions, thread-count invariance,
-// and the batched form; im2col / col2im against their element-wise definitions.
+// and the batched form; im2col / col2im and the max-pool argmax against
+// their element-wise definitions.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <ink/core.hpp>
 #include <ink/kernels/gemm.hpp>
 #include <ink/kernels/im2col.hpp>
+#include <ink/kernels/pooling.hpp>
 
 using namespace ink;
 using ink::kernels::gemm;
@@ -334,4 +336,43 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
     REQUIRE(back_fast == back_naive);  // same additions in the same order
   }
   CHECK(tested > 100);
+}
+
+// max_pool2d_argmax against a plain scan of each window (first maximum in row-major order, a
+// NaN counts as the maximum and the first NaN wins), on planes full of ties, NaNs and -inf, for
+// the 2x2 / stride-2 fast path (odd sizes leave a row and column out) and general windows.
+TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", float, double) {
+  std::mt19937 rng(23);
+  const TestType specials[] = {std::numeric_limits<TestType>::quiet_NaN(), -std::numeric_limits<TestType>::infinity(),
+                               TestType(1), TestType(2)};
+  for (int trial = 0; trial < 200; ++trial) {
+    const bool fast = trial % 2 == 0;
+    kernels::Window2d g{1, static_cast<index_t>(2 + rng() % 9), static_cast<index_t>(2 + rng() % 9), 2, 2};
+    g.stride_h = g.stride_w = 2;
+    if (!fast) {
+      g.kernel_h = static_cast<index_t>(1 + rng() % 3), g.kernel_w = static_cast<index_t>(1 + rng() % 3);
+      g.stride_h = static_cast<index_t>(1 + rng() % 2), g.stride_w = static_cast<index_t>(1 + rng() % 2);
+    }
+    if (g.kernel_h > g.height || g.kernel_w > g.width) continue;  // every window inside the image
+    const index_t oh = g.out_h(), ow = g.out_w();
+    std::vector<TestType> x(static_cast<std::size_t>(g.height * g.width));
+    for (auto& v : x) v = rng() % 5 == 0 ? specials[rng() % 4] : static_cast<TestType>(rng() % 3);
+    std::vector<std::int64_t> got(static_cast<std::size_t>(oh * ow));
+    kernels::max_pool2d_argmax(x.data(), g, oh, ow, got.data());
+    for (index_t oy = 0; oy < oh; ++oy)
+      for (index_t ox = 0; ox < ow; ++ox) {
+        std::int64_t best = -1;
+        for (index_t ky = 0; ky < g.kernel_h; ++ky)
+          for (index_t kx = 0; kx < g.kernel_w; ++kx) {
+            const std::int64_t at = (oy * g.stride_h + ky) * g.width + ox * g.stride_w + kx;
+            const TestType v = x[static_cast<std::size_t>(at)];
+            if (best < 0) best = at;
+            const TestType b = x[static_cast<std::size_t>(best)];
+            if (!std::isnan(b) && (v > b || std::isnan(v))) best = at;
+          }
+        INFO("trial " << trial << " window (" << oy << ", " << ox << ") of " << g.height << "x" << g.width << " k"
+                      << g.kernel_h << "x" << g.kernel_w << " s" << g.stride_h << "," << g.stride_w);
+        REQUIRE(got[static_cast<std::size_t>(oy * ow + ox)] == best);
+      }
+  }
 }

@@ -2,6 +2,7 @@
 // instance_norm, layer_norm, group_norm. Statistics use the biased variance, as PyTorch does
 // for normalising; running_var is updated with the unbiased one. Part of ops/.
 #pragma once
+#include "ink/kernels/batch_norm.hpp"
 #include "ink/ops/elementwise.hpp"
 #include "ink/ops/inplace.hpp"
 #include "ink/ops/reduce.hpp"
@@ -40,6 +41,79 @@ struct BatchNormOptions {
   double eps = 1e-5;
 };
 
+namespace detail {
+// The gradients of training-mode batch norm written with differentiable ops: the formula of
+// kernels::batch_norm_backward, used when the backward pass itself records a graph
+// (create_graph), so that batch norm has gradients of any order.
+template <class T>
+std::vector<Tensor<T>> batch_norm_backward_composite(const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>& weight,
+                                                     double eps, const Shape& dims, const Shape& cs, bool gx, bool gw,
+                                                     bool gb) {
+  const T count = static_cast<T>(x.numel() / x.shape()[1]);
+  const Tensor<T> mean = x.mean(dims, {.keepdim = true});
+  const Tensor<T> invstd = T(1) / sqrt(x.var(dims, false, {.keepdim = true}) + eps);
+  const Tensor<T> xhat = (x - mean) * invstd;
+  const Tensor<T> dbias = g.sum(dims, {.keepdim = true});
+  const Tensor<T> dweight = (g * xhat).sum(dims, {.keepdim = true});
+  Tensor<T> dx;
+  if (gx) {
+    const Tensor<T> scale = weight.defined() ? invstd * weight.reshape(cs) : invstd;
+    dx = scale * (g - dbias / count - xhat * (dweight / count));
+  }
+  return {dx, gw ? dweight.reshape({-1}) : Tensor<T>(), gb ? dbias.reshape({-1}) : Tensor<T>()};
+}
+
+// Training-mode batch norm on the fused kernels (kernels/batch_norm.hpp): batch statistics in
+// double, running statistics updated with momentum (the variance unbiased, as PyTorch), one
+// pass to normalise; backward in two passes unless it must itself be differentiable.
+template <class T>
+Tensor<T> batch_norm_training(const Tensor<T>& x, Tensor<T>& running_mean, Tensor<T>& running_var,
+                              const Tensor<T>& weight, const Tensor<T>& bias, const BatchNormOptions& o,
+                              const Shape& dims, const Shape& cs) {
+  const Tensor<T> xc = contiguous(x.detach());
+  const index_t n = x.shape()[0], c = x.shape()[1], s = x.numel() / std::max<index_t>(n * c, 1);
+  std::vector<double> mean(static_cast<std::size_t>(c)), var(static_cast<std::size_t>(c));
+  kernels::batch_norm_statistics(xc.data_ptr(), n, c, s, mean.data(), var.data());
+  Tensor<T> mean_t = empty<T>({c}), invstd_t = empty<T>({c});
+  for (index_t k = 0; k < c; ++k) {
+    mean_t.data_ptr()[k] = static_cast<T>(mean[static_cast<std::size_t>(k)]);
+    invstd_t.data_ptr()[k] = static_cast<T>(1.0 / std::sqrt(var[static_cast<std::size_t>(k)] + o.eps));
+  }
+  if (running_mean.defined() && running_var.defined()) {
+    NoGradGuard no_grad;
+    const T m = static_cast<T>(o.momentum);
+    const double count = static_cast<double>(n * s);
+    Tensor<T> unbiased = empty<T>({c}), batch_mean = empty<T>({c});
+    for (index_t k = 0; k < c; ++k) {
+      unbiased.data_ptr()[k] = static_cast<T>(var[static_cast<std::size_t>(k)] * (count / (count - 1)));
+      batch_mean.data_ptr()[k] = mean_t.data_ptr()[k];
+    }
+    running_mean.mul_(T(1) - m).add_(batch_mean, m);
+    running_var.mul_(T(1) - m).add_(unbiased, m);
+  }
+  const Tensor<T> wc = weight.defined() ? contiguous(weight.detach()) : Tensor<T>();
+  const Tensor<T> bc = bias.defined() ? contiguous(bias.detach()) : Tensor<T>();
+  Tensor<T> y = empty<T>(x.shape());
+  kernels::batch_norm_forward(xc.data_ptr(), n, c, s, mean_t.data_ptr(), invstd_t.data_ptr(),
+                              wc.defined() ? wc.data_ptr() : nullptr, bc.defined() ? bc.data_ptr() : nullptr, y.data_ptr());
+  autograd::record("NativeBatchNormBackward", {x, weight, bias}, y,
+                   [x, xc, weight, wc, mean_t, invstd_t, n, c, s, eps = o.eps, dims, cs, gx = wants_grad(x),
+                    gw = wants_grad(weight), gb = wants_grad(bias)](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     if (GradMode::is_enabled()) return batch_norm_backward_composite(g, x, weight, eps, dims, cs, gx, gw, gb);
+                     const Tensor<T> gc = contiguous(g);
+                     Tensor<T> dx = gx ? empty<T>(x.shape()) : Tensor<T>();
+                     Tensor<T> dw = gw ? empty<T>({c}) : Tensor<T>();
+                     Tensor<T> db = gb ? empty<T>({c}) : Tensor<T>();
+                     kernels::batch_norm_backward(gc.data_ptr(), xc.data_ptr(), n, c, s, mean_t.data_ptr(), invstd_t.data_ptr(),
+                                                  wc.defined() ? wc.data_ptr() : nullptr, gx ? dx.data_ptr() : nullptr,
+                                                  gw ? dw.data_ptr() : nullptr, gb ? db.data_ptr() : nullptr);
+                     return {dx, dw, db};
+                   });
+  return y;
+}
+}  // namespace detail
+
+
 // Normalises each channel of an [N, C, ...] input over every dim but 1. In training the batch
 // statistics are used and, when given, running_mean / running_var are updated in place:
 // running = (1 - momentum) running + momentum batch_statistic. In eval the running statistics
@@ -56,26 +130,15 @@ Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> runni
   Shape dims;
   for (index_t d = 0; d < x.dim(); ++d)
     if (d != 1) dims.push_back(d);
-  Tensor<T> mean, var;
   if (o.training) {
     const index_t n = x.numel() / x.shape()[1];
     INK_CHECK(ValueError, n > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
                       to_string(x.shape()));
-    mean = x.mean(dims, {.keepdim = true});
-    var = x.var(dims, false, {.keepdim = true});
-    if (running_mean.defined() && running_var.defined()) {
-      NoGradGuard no_grad;
-      const T m = static_cast<T>(o.momentum);
-      running_mean.mul_(T(1) - m).add_(mean.detach().reshape({-1}), m);
-      running_var.mul_(T(1) - m).add_(var.detach().reshape({-1}) * (static_cast<T>(n) / static_cast<T>(n - 1)), m);
-    }
-  } else {
-    INK_CHECK(ValueError, running_mean.defined() && running_var.defined(),
-                      "batch_norm: eval mode needs running_mean and running_var");
-    mean = running_mean.reshape(cs);
-    var = running_var.reshape(cs);
+    return detail::batch_norm_training(x, running_mean, running_var, weight, bias, o, dims, cs);
   }
-  const Tensor<T> y = (x - mean) / sqrt(var + o.eps);
+  INK_CHECK(ValueError, running_mean.defined() && running_var.defined(),
+                    "batch_norm: eval mode needs running_mean and running_var");
+  const Tensor<T> y = (x - running_mean.reshape(cs)) / sqrt(running_var.reshape(cs) + o.eps);
   return detail::affine(y, weight, bias, cs);
 }
 
