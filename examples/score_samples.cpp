@@ -7,6 +7,10 @@
 //   --floor          also scores the first 10,000 training images (the distance real data gets)
 //   --untrained-ink  also scores an untrained models::DcganGenerator built with --seed as
 //                    train_dcgan builds it (the ceiling), sampled as train_dcgan samples
+//   --ink-checkpoint also scores the generator of a train_dcgan checkpoint, sampled as
+//                    train_dcgan samples (so it repeats train_dcgan's last printed distance)
+// Each row also gives how many of the images the classifier assigns to each of the 10 classes.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -38,11 +42,35 @@ std::pair<float, float> value_range(const Tensor<float>& t) {
   return {lo, hi};
 }
 
+// How many images the classifier's head assigns to each class, from their features.
+std::vector<long> class_counts(models::Classifier<>& c, const Tensor<float>& feats) {
+  NoGradGuard no_grad;
+  const Tensor<float> logits = c.head->forward(feats).contiguous();
+  const index_t k = logits.size(1);
+  std::vector<long> counts(static_cast<std::size_t>(k), 0);
+  const float* p = logits.data_ptr();
+  for (index_t i = 0; i < logits.size(0); ++i, p += k)
+    ++counts[static_cast<std::size_t>(std::max_element(p, p + k) - p)];
+  return counts;
+}
+
+// 10,000 images from generator `g` in eval mode, noise from Generator(seed + 7) in chunks of 500,
+// as train_dcgan draws the images it scores.
+Tensor<float> sample(models::DcganGenerator<>& g, index_t n, std::uint64_t seed) {
+  g.eval();
+  NoGradGuard no_grad;
+  Generator sample_gen(seed + 7);
+  std::vector<Tensor<float>> parts;
+  for (index_t i = 0; i < n; i += 500) parts.push_back(g(randn<float>({std::min<index_t>(500, n - i), g.config.latent}, sample_gen)));
+  return cat(parts);
+}
+
 struct Row {
   std::string what;
   std::string shape;
   std::pair<float, float> range;
   double distance;
+  std::vector<long> counts;
 };
 }  // namespace
 
@@ -55,6 +83,7 @@ int main(int argc, char** argv) {
   flags.add("floor", "false", "also score 10,000 training images against the test set");
   flags.add("untrained-ink", "false", "also score an untrained ink DCGAN generator (--seed)");
   flags.add("latent", "100", "noise size of the untrained generator");
+  flags.add("ink-checkpoint", "", "a train_dcgan generator checkpoint to sample and score (with --seed)");
   // Flags parses only --name [value]; the sample files are the other arguments.
   const std::set<std::string> booleans{"--floor", "--untrained-ink", "--help", "-h"};
   std::vector<char*> flag_args{argv[0]};
@@ -75,7 +104,7 @@ int main(int argc, char** argv) {
   if (flags.integer("threads") > 0) set_num_threads(static_cast<int>(flags.integer("threads")));
   const auto seed = static_cast<std::uint64_t>(flags.integer("seed"));
   manual_seed(seed);
-  if (files.empty() && !flags.flag("floor") && !flags.flag("untrained-ink"))
+  if (files.empty() && !flags.flag("floor") && !flags.flag("untrained-ink") && flags.str("ink-checkpoint").empty())
     examples::Flags::fail("nothing to score: give IDX sample files, --floor or --untrained-ink (see --help)");
 
   const auto start = std::chrono::steady_clock::now();
@@ -94,8 +123,9 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   auto score = [&](const std::string& what, const Tensor<float>& images_pm1) {
-    const double fd = models::frechet_distance(features(classifier, images_pm1), real);
-    rows.push_back({what, to_string(images_pm1.shape()), value_range(images_pm1), fd});
+    const Tensor<float> feats = features(classifier, images_pm1);
+    const double fd = models::frechet_distance(feats, real);
+    rows.push_back({what, to_string(images_pm1.shape()), value_range(images_pm1), fd, class_counts(classifier, feats)});
     std::printf("  %-48s %10.3f\n", what.c_str(), fd);
     std::fflush(stdout);
   };
@@ -113,13 +143,19 @@ int main(int argc, char** argv) {
     models::DcganDiscriminator<> d(config);
     std::printf("ink DCGAN: generator %lld parameters, discriminator %lld\n", static_cast<long long>(g.parameter_count()),
                 static_cast<long long>(d.parameter_count()));
-    g.eval();
-    NoGradGuard no_grad;
-    Generator sample_gen(seed + 7);
-    std::vector<Tensor<float>> parts;
-    for (index_t i = 0; i < real.size(0); i += 500)
-      parts.push_back(g(randn<float>({std::min<index_t>(500, real.size(0) - i), config.latent}, sample_gen)));
-    score("ceiling: untrained ink generator, seed " + std::to_string(seed), cat(parts));
+    score("ceiling: untrained ink generator, seed " + std::to_string(seed), sample(g, real.size(0), seed));
+  }
+  if (const std::string ckpt = flags.str("ink-checkpoint"); !ckpt.empty()) {
+    models::DcganGenerator<> g({.latent = flags.integer("latent")});
+    optim::Adam<> unused(g.parameters(), {});
+    Generator unused_rng;
+    long epoch = 0;
+    try {
+      epoch = static_cast<long>(io::load_checkpoint(ckpt, g, unused, unused_rng));
+    } catch (const Error& e) {
+      examples::Flags::fail(e.what());
+    }
+    score(ckpt + " (epoch " + std::to_string(epoch) + ")", sample(g, real.size(0), seed));
   }
   for (const auto& file : files) {
     Tensor<float> x;
@@ -135,9 +171,16 @@ int main(int argc, char** argv) {
     score(file, x);
   }
 
-  std::printf("\n| samples | shape | value range | Frechet distance to the test set |\n|---|---|---|---|\n");
-  for (const auto& r : rows)
-    std::printf("| %s | %s | [%.3f, %.3f] | %.3f |\n", r.what.c_str(), r.shape.c_str(), r.range.first, r.range.second,
-                r.distance);
+  std::printf("\n| samples | shape | value range | Frechet distance to the test set | images per predicted class 0..9 |\n"
+              "|---|---|---|---|---|\n");
+  for (const auto& r : rows) {
+    std::string counts;
+    for (long c : r.counts) {
+      if (!counts.empty()) counts += ' ';
+      counts += std::to_string(c);
+    }
+    std::printf("| %s | %s | [%.3f, %.3f] | %.3f | %s |\n", r.what.c_str(), r.shape.c_str(), r.range.first, r.range.second,
+                r.distance, counts.c_str());
+  }
   std::printf("(%.0f s)\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
