@@ -1,7 +1,10 @@
 // core/: shapes and broadcasting, the caching allocator, the random generator, threads, ISA.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 #include <ink/core.hpp>
 
 using namespace ink;
@@ -91,4 +94,32 @@ TEST_CASE("thread count and ISA selection") {
   CHECK_THROWS_AS(set_num_threads(0), ValueError);
   CHECK(isa_supported(Isa::generic));
   CHECK(isa_supported(active_isa()));
+}
+
+TEST_CASE("parallel_for covers the range once and rethrows an exception from a chunk") {
+  const int saved = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    std::vector<int> hits(1000, 0);
+    parallel_for(0, 1000, 10, [&](index_t b, index_t e) {
+      for (index_t i = b; i < e; ++i) ++hits[static_cast<std::size_t>(i)];
+    });
+    CHECK(std::count(hits.begin(), hits.end(), 1) == 1000);
+    // the chunk holding element 900 throws; the caller sees the ink::Error, not a terminate
+    CHECK_THROWS_WITH(parallel_for(0, 1000, 10,
+                                   [&](index_t b, index_t e) {
+                                     if (b <= 900 && 900 < e) INK_CHECK(ValueError, false, "chunk [", b, ", ", e, ") failed");
+                                   }),
+                      Catch::Contains("failed"));
+  }
+  set_num_threads(saved);
+}
+
+TEST_CASE("error messages print their pieces as std::ostream would") {
+  auto fail = [] {
+    INK_CHECK(ShapeError, false, "a ", 3, " b ", -2L, " c ", 2.5, " d ", 'x', " e ", 1e-5f, " f ", std::string("s"),
+              " g ", static_cast<const char*>(nullptr));
+  };
+  CHECK_THROWS_AS(fail(), ShapeError);
+  CHECK_THROWS_WITH(fail(), "a 3 b -2 c 2.5 d x e 1e-05 f s g (null)");
 }

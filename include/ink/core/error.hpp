@@ -34,7 +34,7 @@ namespace detail {
 class MessagePiece {
  public:
   MessagePiece(std::string_view s) : text_(s) {}
-  MessagePiece(const char* s) : text_(s) {}
+  MessagePiece(const char* s) : text_(s ? s : "(null)") {}
   MessagePiece(const std::string& s) : text_(s) {}
   MessagePiece(char c) : length_(1) { buffer_[0] = c; }
   MessagePiece(bool b) : text_(b ? "1" : "0") {}
