@@ -20,20 +20,11 @@
 #include <ink/models.hpp>
 
 #include "common/cli.hpp"
+#include "common/features.hpp"
 
 using namespace ink;
 
 namespace {
-// Features of images in [-1, 1] from the classifier's penultimate layer, in batches of 500
-// (as examples/train_dcgan.cpp computes them).
-Tensor<float> features(models::Classifier<>& c, const Tensor<float>& images) {
-  NoGradGuard no_grad;
-  std::vector<Tensor<float>> parts;
-  for (index_t i = 0; i < images.size(0); i += 500)
-    parts.push_back(c.embed((images.narrow(0, i, std::min<index_t>(500, images.size(0) - i)) + 1.f) * 0.5f));
-  return cat(parts);
-}
-
 std::pair<float, float> value_range(const Tensor<float>& t) {
   const Tensor<float> c = t.contiguous();
   const float* p = c.data_ptr();
@@ -115,7 +106,7 @@ int main(int argc, char** argv) {
   classifier.load_state_dict(io::load_safetensors<float>(classifier_path));
   classifier.eval();
   const auto test = examples::load_fashion_mnist(flags, io::Split::test);
-  const Tensor<float> real = features(classifier, test->images() * 2.f - 1.f);
+  const Tensor<float> real = examples::classifier_features(classifier, test->images() * 2.f - 1.f);
   std::printf("classifier %s; reference: %lld Fashion-MNIST test images, %lld features each; %d threads\n",
               classifier_path.c_str(), static_cast<long long>(real.size(0)), static_cast<long long>(real.size(1)),
               get_num_threads());
@@ -123,7 +114,7 @@ int main(int argc, char** argv) {
 
   std::vector<Row> rows;
   auto score = [&](const std::string& what, const Tensor<float>& images_pm1) {
-    const Tensor<float> feats = features(classifier, images_pm1);
+    const Tensor<float> feats = examples::classifier_features(classifier, images_pm1);
     const double fd = models::frechet_distance(feats, real);
     rows.push_back({what, to_string(images_pm1.shape()), value_range(images_pm1), fd, class_counts(classifier, feats)});
     std::printf("  %-48s %10.3f\n", what.c_str(), fd);

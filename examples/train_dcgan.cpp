@@ -12,6 +12,7 @@
 #include <ink/models.hpp>
 
 #include "common/cli.hpp"
+#include "common/features.hpp"
 #include "common/plot.hpp"
 
 using namespace ink;
@@ -43,14 +44,6 @@ Tensor<float> gradient_penalty(models::DcganDiscriminator<>& critic, const Tenso
   return (norm - 1.f).pow(2.f).mean();
 }
 
-// Features of images in [-1, 1] from the classifier's penultimate layer, in batches.
-Tensor<float> features(models::Classifier<>& c, const Tensor<float>& images) {
-  NoGradGuard no_grad;
-  std::vector<Tensor<float>> parts;
-  for (index_t i = 0; i < images.size(0); i += 500)
-    parts.push_back(c.embed((images.narrow(0, i, std::min<index_t>(500, images.size(0) - i)) + 1.f) * 0.5f));
-  return cat(parts);
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,7 +80,7 @@ int main(int argc, char** argv) {
     classifier->load_state_dict(io::load_safetensors<float>(flags.str("classifier")));
     classifier->eval();
     const index_t m = std::min<index_t>(flags.integer("fid-samples"), test->images().size(0));
-    real_features = features(*classifier, test->images().narrow(0, 0, m) * 2.f - 1.f);
+    real_features = examples::classifier_features(*classifier, test->images().narrow(0, 0, m) * 2.f - 1.f);
   } else {
     std::printf("no classifier at %s: the Frechet distance is skipped (run train_classifier first)\n", flags.str("classifier").c_str());
   }
@@ -163,7 +156,7 @@ int main(int argc, char** argv) {
       std::vector<Tensor<float>> parts;
       for (index_t i = 0; i < real_features.size(0); i += 500)
         parts.push_back(g(randn<float>({std::min<index_t>(500, real_features.size(0) - i), config.latent}, sample_gen)));
-      distances.push_back(models::frechet_distance(features(*classifier, cat(parts)), real_features));
+      distances.push_back(models::frechet_distance(examples::classifier_features(*classifier, cat(parts)), real_features));
       fd_text = ", Frechet distance " + std::to_string(distances.back());
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
