@@ -17,7 +17,7 @@ namespace detail {
 template <class T>
 Tensor<T> leaky_relu_backward(const Tensor<T>& g, const Tensor<T>& x, T slope) {
   Tensor<T> out = map_binary<T>(g, x, [slope](T gv, T xv) {
-    return gv * (xv > T(0) ? T(1) : slope);  // a select of constants: the loop vectorises
+    return branchless_select(xv > T(0), gv, gv * slope);
   }, "leaky_relu_backward");
   autograd::record("LeakyReluBackwardBackward", {g}, out, [x, slope](const Tensor<T>& gg, const Tensor<T>&) -> std::vector<Tensor<T>> {
     return {leaky_relu_backward(gg, x, slope)};
@@ -32,10 +32,7 @@ template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, double negative_slope = 0.01) {
   const T slope = static_cast<T>(negative_slope);
   Tensor<T> out = detail::map_unary<T>(x, [slope](T v) {
-    // A select between constants, then one multiply (v * 1 is v exactly): with the multiply
-    // inside a branch GCC cannot if-convert the loop (the multiply could trap) and leaves it
-    // scalar with a mispredicted branch per element.
-    return v * (v > T(0) ? T(1) : slope);
+    return detail::branchless_select(v > T(0), v, v * slope);  // branch-free: see branchless_select() in tensor/map.hpp
   });
   autograd::record("LeakyReluBackward", {x}, out, [x = x.detach(), slope](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
     return {detail::leaky_relu_backward(g, x, slope)};
