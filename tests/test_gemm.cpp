@@ -9,6 +9,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ink/core.hpp>
@@ -309,33 +310,67 @@ void col2im_naive(const T* cols, const kernels::Window2d& g, T* x, index_t ld) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "", float, double) {
+  // Both versions (row copies and gathers; im2col picks one by shape) on every geometry, whole
+  // and in a band of output rows.
+  using Im2col = void (*)(const TestType*, const kernels::Window2d&, TestType*, TestType, index_t, index_t, index_t);
+  using Col2im = void (*)(const TestType*, const kernels::Window2d&, TestType*, index_t, index_t, index_t);
+  const std::pair<const char*, std::pair<Im2col, Col2im>> versions[] = {
+      {"rows", {kernels::im2col_rows<TestType>, kernels::col2im_rows<TestType>}},
+      {"gather", {kernels::im2col_gather<TestType>, kernels::col2im_gather<TestType>}},
+      {"chosen", {kernels::im2col<TestType>, kernels::col2im<TestType>}}};
   std::mt19937 rng(17);
   auto pick = [&](int lo, int hi) { return static_cast<index_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
-  int tested = 0;
+  int tested = 0, gathered = 0;
   for (int trial = 0; trial < 300; ++trial) {
-    kernels::Window2d g{pick(1, 3), pick(1, 13), pick(1, 13), pick(1, 5), pick(1, 5)};
+    kernels::Window2d g{pick(1, 3), pick(1, 13), trial % 3 ? pick(1, 13) : pick(14, 40), pick(1, 5), pick(1, 5)};
     g.stride_h = pick(1, 3), g.stride_w = pick(1, 3);
     g.pad_h = pick(0, 6), g.pad_w = pick(0, 6);
     g.dilation_h = pick(1, 3), g.dilation_w = pick(1, 3);
     if (g.out_h() <= 0 || g.out_w() <= 0) continue;
     ++tested;
-    const index_t L = g.out_h() * g.out_w(), P = g.patch_size(), ld = L + pick(0, 3);
+    gathered += kernels::im2col_prefers_gather(g);
+    const index_t oh = g.out_h(), ow = g.out_w(), L = oh * ow, P = g.patch_size(), ld = L + pick(0, 3);
     std::vector<TestType> x(static_cast<std::size_t>(g.channels * g.height * g.width));
     for (auto& v : x) v = static_cast<TestType>(std::uniform_real_distribution<double>(-1, 1)(rng));
-    std::vector<TestType> fast(static_cast<std::size_t>(P * ld), TestType(7)), naive = fast;
+    std::vector<TestType> naive(static_cast<std::size_t>(P * ld), TestType(7));
     const TestType pad = trial % 2 ? TestType(0) : TestType(-3.5);
-    kernels::im2col(x.data(), g, fast.data(), pad, ld);
     im2col_naive(x.data(), g, naive.data(), pad, ld);
-    INFO("trial " << trial << ": C" << g.channels << " " << g.height << "x" << g.width << " k" << g.kernel_h << "x"
-                  << g.kernel_w << " s" << g.stride_h << "," << g.stride_w << " p" << g.pad_h << "," << g.pad_w << " d"
-                  << g.dilation_h << "," << g.dilation_w);
-    REQUIRE(fast == naive);  // a copy: bitwise equal, padding between rows untouched
-    std::vector<TestType> back_fast(x.size(), TestType(0.25)), back_naive = back_fast;
-    kernels::col2im(fast.data(), g, back_fast.data(), ld);
-    col2im_naive(fast.data(), g, back_naive.data(), ld);
-    REQUIRE(back_fast == back_naive);  // same additions in the same order
+    std::vector<TestType> back_naive(x.size(), TestType(0.25));
+    col2im_naive(naive.data(), g, back_naive.data(), ld);
+    // A band [b0, b1) of output rows with its own row stride.
+    const index_t b0 = pick(0, static_cast<int>(oh - 1)), b1 = pick(static_cast<int>(b0 + 1), static_cast<int>(oh));
+    const index_t band_ld = (b1 - b0) * ow + pick(0, 2);
+    for (const auto& [name, fns] : versions) {
+      INFO(name << ", trial " << trial << ": C" << g.channels << " " << g.height << "x" << g.width << " k" << g.kernel_h
+                << "x" << g.kernel_w << " s" << g.stride_h << "," << g.stride_w << " p" << g.pad_h << "," << g.pad_w
+                << " d" << g.dilation_h << "," << g.dilation_w << ", band " << b0 << ".." << b1);
+      std::vector<TestType> fast(naive.size(), TestType(7));
+      fns.first(x.data(), g, fast.data(), pad, ld, 0, -1);
+      REQUIRE(fast == naive);  // a copy: bitwise equal, padding between rows untouched
+      std::vector<TestType> back_fast(x.size(), TestType(0.25));
+      fns.second(naive.data(), g, back_fast.data(), ld, 0, -1);
+      REQUIRE(back_fast == back_naive);  // same additions in the same order
+
+      std::vector<TestType> band(static_cast<std::size_t>(P * band_ld), TestType(7));
+      fns.first(x.data(), g, band.data(), pad, band_ld, b0, b1);
+      bool band_equal = true;
+      for (index_t p = 0; p < P; ++p)
+        for (index_t l = 0; l < (b1 - b0) * ow; ++l)
+          band_equal = band_equal && band[p * band_ld + l] == naive[p * ld + b0 * ow + l];
+      REQUIRE(band_equal);
+      // The band folded back equals the naive fold of the band's columns alone.
+      std::vector<TestType> only_band(naive.size(), TestType(0));
+      for (index_t p = 0; p < P; ++p)
+        for (index_t l = 0; l < (b1 - b0) * ow; ++l) only_band[p * ld + b0 * ow + l] = naive[p * ld + b0 * ow + l];
+      std::vector<TestType> band_back(x.size(), TestType(0.25)), band_back_naive = band_back;
+      col2im_naive(only_band.data(), g, band_back_naive.data(), ld);
+      fns.second(band.data(), g, band_back.data(), band_ld, b0, b1);
+      REQUIRE(band_back == band_back_naive);
+    }
   }
   CHECK(tested > 100);
+  CHECK(gathered > 20);
+  CHECK(tested - gathered > 20);
 }
 
 // max_pool2d_argmax against a plain scan of each window (first maximum in row-major order, a

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ink/core/config.hpp"
+#include "ink/kernels/workspace.hpp"
 
 namespace ink::kernels {
 
@@ -40,12 +41,13 @@ inline ValidRange valid_columns(index_t out_w, index_t width, index_t stride, in
 // or `pad_value` where that position falls outside the image, for the output rows oy in
 // [oy_begin, oy_end) (all rows by default). cols is [C*kh*kw, rows*OW] with rows `ld` elements
 // apart (ld = rows*OW when 0): a band of output rows is one cache-sized tile of the patch matrix.
-// Each output row splits into a padded head, an interior and a padded tail, computed once per
-// (i, j); the interior is a plain copy at stride 1 (the common case), which the compiler
-// vectorises, instead of a bounds check per element.
+// im2col_rows: each output row splits into a padded head, an interior and a padded tail,
+// computed once per (i, j); the interior is a plain copy at stride 1, which the compiler
+// vectorises, instead of a bounds check per element. Good for long rows at stride 1; on short
+// or strided rows its per-row work dominates (see im2col_gather).
 template <class T>
-void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
-            index_t oy_end = -1) {
+void im2col_rows(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
+                 index_t oy_end = -1) {
   const index_t ow = g.out_w(), sw = g.stride_w;
   if (oy_end < 0) oy_end = g.out_h();
   if (ld == 0) ld = (oy_end - oy_begin) * ow;
@@ -76,9 +78,10 @@ void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t 
 
 // The adjoint of im2col: x[c][y][x] += every cols entry that im2col read from it. x must hold
 // the values to add to (zeros for a plain col2im). `ld` and the band of output rows
-// [oy_begin, oy_end) are as in im2col.
+// [oy_begin, oy_end) are as in im2col. Each pixel receives its terms in (i, j) order, one per
+// (i, j), in both versions, so they give bitwise the same result.
 template <class T>
-void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
+void col2im_rows(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
   const index_t ow = g.out_w(), sw = g.stride_w;
   if (oy_end < 0) oy_end = g.out_h();
   if (ld == 0) ld = (oy_end - oy_begin) * ow;
@@ -100,6 +103,157 @@ void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_b
             for (index_t k = 0; k < n; ++k) out[k * sw] += in[k];
         }
       }
+}
+
+
+// The gather versions, for short or strided rows (7x7 outputs of a 4x4 stride-2 convolution:
+// per 7-element row, im2col_rows spent more on bounds and loop control than on copying, and
+// im2col + col2im were 31% of a DCGAN training step). Per channel, the input rows the band
+// reads are copied once into a buffer with pad_value borders; every (i, j) row of the patch
+// matrix is then one branch-free gather through a table of the output positions' offsets in
+// that buffer, the same table for every channel and (i, j).
+namespace im2col_detail {
+// The band's padded channel buffer: `rows` x `width` elements, row r holding input row
+// first_y + r and column q input column q - pad_w; then the offset table, one entry per
+// output position of the band.
+template <class T>
+struct GatherScratch {
+  T* channel;
+  index_t* offsets;
+  index_t first_y, rows, width;
+
+  GatherScratch(const Window2d& g, index_t oy_begin, index_t oy_end) {
+    const index_t ow = g.out_w(), band = oy_end - oy_begin;
+    first_y = oy_begin * g.stride_h - g.pad_h;
+    rows = (band - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+    // At least the padded width; more when the window overhangs it (a geometry where
+    // out_w()'s division truncated a negative numerator towards zero).
+    width = std::max(g.width + 2 * g.pad_w, (ow - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1);
+    const std::size_t channel_bytes = (static_cast<std::size_t>(rows * width) * sizeof(T) + 63) / 64 * 64;
+    auto* base = thread_workspace().get<unsigned char>(kSlotWindow, channel_bytes + static_cast<std::size_t>(band * ow) * sizeof(index_t));
+    channel = reinterpret_cast<T*>(base);
+    offsets = reinterpret_cast<index_t*>(base + channel_bytes);
+    for (index_t oy = 0; oy < band; ++oy)
+      for (index_t ox = 0; ox < ow; ++ox) offsets[oy * ow + ox] = oy * g.stride_h * width + ox * g.stride_w;
+  }
+
+  // Input channel c (of x) into the buffer, pad_value outside the image.
+  void load(const T* x, const Window2d& g, index_t c, T pad_value) {
+    for (index_t r = 0; r < rows; ++r) {
+      T* d = channel + r * width;
+      const index_t y = first_y + r;
+      if (y < 0 || y >= g.height) {
+        std::fill(d, d + width, pad_value);
+        continue;
+      }
+      std::fill(d, d + g.pad_w, pad_value);
+      std::copy_n(x + (c * g.height + y) * g.width, g.width, d + g.pad_w);
+      std::fill(d + g.pad_w + g.width, d + width, pad_value);
+    }
+  }
+
+  // The buffer's image part back into channel c of x.
+  void store(T* x, const Window2d& g, index_t c) const {
+    for (index_t r = 0; r < rows; ++r) {
+      const index_t y = first_y + r;
+      if (y >= 0 && y < g.height) std::copy_n(channel + r * width + g.pad_w, g.width, x + (c * g.height + y) * g.width);
+    }
+  }
+
+  // Where patch element (i, j) of output position 0 lies in the buffer.
+  const T* tap(const Window2d& g, index_t i, index_t j) const { return channel + i * g.dilation_h * width + j * g.dilation_w; }
+};
+}  // namespace im2col_detail
+
+template <class T>
+void im2col_gather(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
+                   index_t oy_end = -1) {
+  if (oy_end < 0) oy_end = g.out_h();
+  const index_t n = (oy_end - oy_begin) * g.out_w();
+  if (ld == 0) ld = n;
+  if (n <= 0) return;
+  im2col_detail::GatherScratch<T> s(g, oy_begin, oy_end);
+  const index_t* __restrict off = s.offsets;
+  for (index_t c = 0; c < g.channels; ++c) {
+    s.load(x, g, c, pad_value);
+    for (index_t i = 0; i < g.kernel_h; ++i)
+      for (index_t j = 0; j < g.kernel_w; ++j) {
+        T* __restrict row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
+        const T* __restrict src = s.tap(g, i, j);
+        for (index_t l = 0; l < n; ++l) row[l] = src[off[l]];
+      }
+  }
+}
+
+// col2im the other way round: per pixel, the sum of the patch-matrix entries that im2col copied
+// from it, read through a table built once per call (for every channel): pixel p's entries are
+// terms[start[p] .. start[p+1]), offsets into one channel's block of cols, in (i, j) order.
+// Adding them in a register onto x's value gives the same sum, in the same order, as
+// col2im_rows, without its read-modify-write of x per (i, j) (which on 7-wide rows cost about
+// as much as the GEMM feeding it).
+template <class T>
+void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
+  if (oy_end < 0) oy_end = g.out_h();
+  const index_t ow = g.out_w(), n = (oy_end - oy_begin) * ow;
+  if (ld == 0) ld = n;
+  if (n <= 0) return;
+  // The image rows the band touches.
+  const index_t y_lo = std::max<index_t>(0, oy_begin * g.stride_h - g.pad_h);
+  const index_t y_hi = std::min(g.height, (oy_end - 1) * g.stride_h - g.pad_h + (g.kernel_h - 1) * g.dilation_h + 1);
+  if (y_lo >= y_hi) return;
+  const index_t pixels = (y_hi - y_lo) * g.width, taps = g.kernel_h * g.kernel_w;
+  const std::size_t start_bytes = (static_cast<std::size_t>(pixels + 1) * sizeof(index_t) + 63) / 64 * 64;
+  auto* base = thread_workspace().get<unsigned char>(kSlotWindow, start_bytes + static_cast<std::size_t>(taps * n) * sizeof(index_t));
+  index_t* start = reinterpret_cast<index_t*>(base);
+  index_t* terms = reinterpret_cast<index_t*>(base + start_bytes);
+  // Calls f(pixel, offset in cols) for every entry that lands in the image, in (i, j) order.
+  auto each_entry = [&](auto f) {
+    for (index_t i = 0; i < g.kernel_h; ++i)
+      for (index_t j = 0; j < g.kernel_w; ++j) {
+        const index_t row = (i * g.kernel_w + j) * ld;
+        const ValidRange r = valid_columns(ow, g.width, g.stride_w, g.pad_w, j * g.dilation_w);
+        for (index_t oy = oy_begin; oy < oy_end; ++oy) {
+          const index_t y = oy * g.stride_h - g.pad_h + i * g.dilation_h;
+          if (y < 0 || y >= g.height) continue;
+          const index_t pixel0 = (y - y_lo) * g.width - g.pad_w + j * g.dilation_w, entry0 = row + (oy - oy_begin) * ow;
+          for (index_t ox = r.first; ox < r.last; ++ox) f(pixel0 + ox * g.stride_w, entry0 + ox);
+        }
+      }
+  };
+  std::fill(start, start + pixels + 1, index_t(0));
+  each_entry([&](index_t p, index_t) { ++start[p + 1]; });
+  for (index_t p = 0; p < pixels; ++p) start[p + 1] += start[p];
+  each_entry([&](index_t p, index_t e) { terms[start[p]++] = e; });  // start[p] ends at p's end
+  for (index_t c = 0; c < g.channels; ++c) {
+    const T* __restrict block = cols + c * taps * ld;
+    T* __restrict xc = x + (c * g.height + y_lo) * g.width;
+    index_t k = 0;
+    for (index_t p = 0; p < pixels; ++p) {
+      T sum = xc[p];
+      for (const index_t end = start[p]; k < end; ++k) sum += block[terms[k]];
+      xc[p] = sum;
+    }
+  }
+}
+
+// Which version each picks, from microbenchmark timings (docs/kernels.md, "im2col and col2im"):
+// the gather im2col wins on strided rows and on rows shorter than 10 (2.2x on 7x7 outputs of a
+// 4x4 stride-2 window), loses on long stride-1 rows; the gather col2im wins on strided windows
+// once its table is shared by a few channels, and loses at stride 1.
+inline bool im2col_prefers_gather(const Window2d& g) { return g.stride_w != 1 || g.out_w() < 10; }
+inline bool col2im_prefers_gather(const Window2d& g) { return g.stride_w != 1 && g.channels >= 4; }
+
+template <class T>
+void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
+            index_t oy_end = -1) {
+  if (im2col_prefers_gather(g)) im2col_gather(x, g, cols, pad_value, ld, oy_begin, oy_end);
+  else im2col_rows(x, g, cols, pad_value, ld, oy_begin, oy_end);
+}
+
+template <class T>
+void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
+  if (col2im_prefers_gather(g)) col2im_gather(cols, g, x, ld, oy_begin, oy_end);
+  else col2im_rows(cols, g, x, ld, oy_begin, oy_end);
 }
 
 }  // namespace ink::kernels

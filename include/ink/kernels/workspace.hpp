@@ -9,12 +9,13 @@
 namespace ink::kernels {
 
 // Slots are numbered so that a kernel which calls another one (a convolution calling GEMM)
-// does not have its buffer overwritten: GEMM owns the first two, callers use the others.
-enum WorkspaceSlot : int { kSlotGemmPackA = 0, kSlotGemmPackB = 1, kSlotCaller0 = 2, kSlotCaller1 = 3 };
+// does not have its buffer overwritten: GEMM owns the first two, im2col/col2im the last,
+// callers of these use the others.
+enum WorkspaceSlot : int { kSlotGemmPackA = 0, kSlotGemmPackB = 1, kSlotCaller0 = 2, kSlotCaller1 = 3, kSlotWindow = 4 };
 
 class Workspace {
  public:
-  static constexpr int kSlots = 4;
+  static constexpr int kSlots = 5;
   static constexpr std::size_t kAlignment = 64;  // one cache line, one zmm register
 
   Workspace() = default;
