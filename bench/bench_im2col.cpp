@@ -1,6 +1,6 @@
 // im2col and col2im, each in both versions (row copies and gathers, include/ink/kernels/im2col.hpp),
 // on the windows of the example models: one image per call, as the convolution kernels call
-// them. Reports nanoseconds per patch-matrix element ("ns/elem") and bytes moved per second
+// them. Reports the time per patch-matrix element ("time/elem", in seconds with SI prefix) and bytes moved per second
 // (the patch matrix written or read once, the image read or written once). The versions'
 // choice (im2col_prefers_gather / col2im_prefers_gather) was read off this program's output.
 //   build/bench/bench/bench_im2col [--benchmark_filter=gather]
@@ -34,7 +34,7 @@ void BM_window(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   const double elements = static_cast<double>(state.iterations()) * static_cast<double>(cols.size());
-  state.counters["ns/elem"] = benchmark::Counter(elements * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["time/elem"] = benchmark::Counter(elements, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>((cols.size() + x.size()) * sizeof(float)));
 }
 

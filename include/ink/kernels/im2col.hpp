@@ -236,12 +236,12 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
   }
 }
 
-// Which version each picks, from microbenchmark timings (docs/kernels.md, "im2col and col2im"):
-// the gather im2col wins on strided rows and on rows shorter than 10 (2.2x on 7x7 outputs of a
-// 4x4 stride-2 window), loses on long stride-1 rows; the gather col2im wins on strided windows
-// once its table is shared by a few channels, and loses at stride 1.
+// Which version each picks, from bench/bench_im2col (docs/kernels.md): gathers win on strided
+// windows and on rows shorter than 10 (on the 7- and 14-wide outputs measured, im2col 1.7-2.5x
+// and col2im 1.25-2.5x faster), row copies on long stride-1 rows (2x on 28-wide rows). The
+// gather col2im builds its table per call, which a single channel does not repay.
 inline bool im2col_prefers_gather(const Window2d& g) { return g.stride_w != 1 || g.out_w() < 10; }
-inline bool col2im_prefers_gather(const Window2d& g) { return g.stride_w != 1 && g.channels >= 4; }
+inline bool col2im_prefers_gather(const Window2d& g) { return im2col_prefers_gather(g) && g.channels >= 4; }
 
 template <class T>
 void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
