@@ -5,7 +5,9 @@
 #include <fstream>
 #include <ink/ink.hpp>
 #include <map>
+#include <random>
 #include <sstream>
+#include <vector>
 
 using namespace ink;
 
@@ -166,4 +168,29 @@ TEST_CASE("L-BFGS with strong Wolfe line search minimises Rosenbrock from (-1.5,
   CHECK(std::abs(xy.at({0}) - 1) < 1e-6);
   CHECK(std::abs(xy.at({1}) - 1) < 1e-6);
   CHECK_THROWS_AS(opt.Optimizer<double>::step(), ValueError);
+}
+
+// The vectorised Adam kernel against the element-by-element update, on sizes that leave a
+// tail, split into ranges at arbitrary points (as threads split it): bitwise equal.
+TEMPLATE_TEST_CASE("adam_step equals the element-by-element update wherever the range is split", "", float, double) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> uni(-1, 1);
+  for (const bool decoupled : {false, true})
+    for (const ink::index_t n : {1, 3, 4, 7, 33, 1001}) {
+      const ink::kernels::AdamCoefficients<TestType> k{TestType(0.9), TestType(0.999), decoupled ? TestType(0) : TestType(0.01),
+                                                       decoupled ? TestType(0.99) : TestType(1), TestType(0.0123),
+                                                       TestType(0.0447), TestType(1e-8), decoupled};
+      std::vector<TestType> w(n), g(n), m(n), v(n);
+      for (ink::index_t i = 0; i < n; ++i)
+        w[i] = TestType(uni(rng)), g[i] = TestType(uni(rng)), m[i] = TestType(uni(rng) * 0.1), v[i] = TestType(std::abs(uni(rng)) * 0.01);
+      auto w_ref = w, m_ref = m, v_ref = v;
+      for (ink::index_t i = 0; i < n; ++i) ink::kernels::adam_detail::step_one(w_ref[i], g[i], m_ref[i], v_ref[i], k);
+      const ink::index_t split = n / 3 + (n > 1);  // two ranges, the first not a multiple of the vector width
+      ink::kernels::adam_step(w.data(), g.data(), m.data(), v.data(), split, k);
+      ink::kernels::adam_step(w.data() + split, g.data() + split, m.data() + split, v.data() + split, n - split, k);
+      INFO("n = " << n << ", decoupled = " << decoupled);
+      CHECK(w == w_ref);
+      CHECK(m == m_ref);
+      CHECK(v == v_ref);
+    }
 }

@@ -3,7 +3,10 @@
 #pragma once
 #include <cmath>
 
+#include "ink/core/parallel.hpp"
+#include "ink/kernels/adam_step.hpp"
 #include "ink/optim/optimizer.hpp"
+#include "ink/tensor/map.hpp"
 
 namespace ink::optim {
 
@@ -39,14 +42,12 @@ class Adam : public Optimizer<T> {
     const double bias1 = 1 - std::pow(options.beta1, t), bias2 = 1 - std::pow(options.beta2, t);
     const T step_size = static_cast<T>(lr / bias1), bias2_sqrt = static_cast<T>(std::sqrt(bias2));
     const T eps = static_cast<T>(options.eps), decay = static_cast<T>(1 - lr * options.weight_decay);
-    for (index_t i = 0, n = p.numel(); i < n; ++i) {
-      T d = g[i];
-      if (options.decoupled_weight_decay) w[i] *= decay;
-      else d += wd * w[i];
-      m[i] = b1 * m[i] + (T(1) - b1) * d;
-      v[i] = b2 * v[i] + (T(1) - b2) * d * d;
-      w[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
-    }
+    const bool decoupled = options.decoupled_weight_decay;
+    const kernels::AdamCoefficients<T> k{b1, b2, decoupled ? T(0) : wd, decoupled ? decay : T(1), step_size, bias2_sqrt, eps, decoupled};
+    // Elements are independent: any split between threads gives the same result. Vectorised
+    // (kernels/adam_step.hpp): as a plain loop it ran scalar, 14% of a VAE training step.
+    parallel_for(0, p.numel(), detail::kElementwiseGrain,
+                 [=](index_t b, index_t e) { kernels::adam_step(w + b, g + b, m + b, v + b, e - b, k); });
   }
 };
 
