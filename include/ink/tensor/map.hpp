@@ -3,11 +3,9 @@
 // differentiable functions. Part of tensor/.
 #pragma once
 #include <array>
-#include <bit>
-#include <cstdint>
-#include <type_traits>
 
 #include "ink/core/parallel.hpp"
+#include "ink/core/select.hpp"
 #include "ink/tensor/iterate.hpp"
 #include "ink/tensor/tensor.hpp"
 
@@ -20,25 +18,11 @@ namespace ink::detail {
 // Elements per thread below which an elementwise loop stays on one thread.
 inline constexpr index_t kElementwiseGrain = 1 << 15;
 
-// cond ? a : b for a functor, as bit masks. GCC 12 turns a plain ?: whose one side is a
-// multiply (leaky_relu: v > 0 ? v : v * slope, and even v * (v > 0 ? 1 : slope)) into a branch,
-// and the loop stays scalar with a mispredicted branch per element: leaky_relu and its gradient
-// were 14.5% of a DCGAN training step. Both sides are computed, so both must be safe to compute.
-template <class T>
-inline T branchless_select(bool cond, T a, T b) {
-  if constexpr (std::is_floating_point_v<T>) {
-    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    const Bits mask = Bits(0) - Bits(cond);
-    return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
-  } else {
-    return cond ? a : b;
-  }
-}
-
 // The contiguous loops, out of line: parallel_for runs small or one-thread work inline, and in
 // that inlined copy GCC 12 if-converted less than in the chunk callback's copy (leaky_relu's
-// select vectorised in the callback and not inline). One out-of-line loop serves both, and each functor's
-// loop is compiled once instead of twice.
+// select vectorised in the callback and not inline). One out-of-line loop serves both, and
+// each functor's loop is compiled once instead of twice. Functors that select use
+// branchless_select (core/select.hpp).
 template <class R, class T, class F>
 [[gnu::noinline]] void unary_loop(R* o, const T* p, index_t begin, index_t end, F f) {
   #pragma omp simd
