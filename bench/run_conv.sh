@@ -5,8 +5,11 @@
 # median of the per-pair ratios ink time / peer time (below 1: ink is faster), then the median
 # of those ratios over the shapes. Extra arguments go to the benchmark, e.g.
 #   bench/run_conv.sh --benchmark_filter='conv/(a|b)/'      REPS=3 bench/run_conv.sh
+# Also writes the run's plot to docs/images/conv_gflops.png (PLOT=path to change it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# oneDNN (the peer) and matplotlib for the plot (Debian's, seen by /usr/bin/python3).
+bash scripts/install-deps.sh libdnnl-dev python3-matplotlib
 
 build=build/bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -70,3 +73,4 @@ for th in (1, 2):
             cells.append(f"{statistics.median(v):.2f} over {len(v)} shapes" if v else "-")
         print(f"| median | {d} | | | {cells[0]} | | | | {cells[1]} |")
 PY
+/usr/bin/python3 bench/plot_conv.py "$out" "${PLOT:-docs/images/conv_gflops.png}"
