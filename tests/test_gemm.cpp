@@ -393,7 +393,8 @@ TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", f
     std::vector<TestType> x(static_cast<std::size_t>(g.height * g.width));
     for (auto& v : x) v = rng() % 5 == 0 ? specials[rng() % 4] : static_cast<TestType>(rng() % 3);
     std::vector<std::int64_t> got(static_cast<std::size_t>(oh * ow));
-    kernels::max_pool2d_argmax(x.data(), g, oh, ow, got.data());
+    std::vector<TestType> values(got.size());
+    kernels::max_pool2d_argmax(x.data(), g, oh, ow, got.data(), values.data());
     for (index_t oy = 0; oy < oh; ++oy)
       for (index_t ox = 0; ox < ow; ++ox) {
         std::int64_t best = -1;
@@ -408,6 +409,9 @@ TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", f
         INFO("trial " << trial << " window (" << oy << ", " << ox << ") of " << g.height << "x" << g.width << " k"
                       << g.kernel_h << "x" << g.kernel_w << " s" << g.stride_h << "," << g.stride_w);
         REQUIRE(got[static_cast<std::size_t>(oy * ow + ox)] == best);
+        // the maximum itself, bit for bit (NaN included)
+        REQUIRE(std::memcmp(&values[static_cast<std::size_t>(oy * ow + ox)], &x[static_cast<std::size_t>(best)],
+                            sizeof(TestType)) == 0);
       }
   }
 }

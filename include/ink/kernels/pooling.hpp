@@ -1,6 +1,6 @@
 // Max-pooling argmax: for each output position of one [H, W] plane, the flat index (y*W + x)
-// of its window's maximum. The pooled values are then a gather of those indices, so the op
-// above needs no patch matrix. Part of kernels/: raw pointers, one plane per call.
+// of its window's maximum and that maximum, so the op above needs no patch matrix (and the
+// gradient is a scatter of those indices). Part of kernels/: raw pointers, one plane per call.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -93,8 +93,9 @@ inline index_t argmax_2x2_row_sse2(const float* r0, index_t width, index_t out_w
 #endif
 }  // namespace pooling_detail
 
+// values[o] = x[idx[o]], the window's maximum, bit for bit (a NaN with its payload).
 template <class T>
-void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out_w, std::int64_t* idx) {
+void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out_w, std::int64_t* idx, T* values) {
   // The common 2x2 / stride 2 window, wholly inside the image: the same scan order and rule.
   if (g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0 &&
       g.dilation_h == 1 && g.dilation_w == 1 && 2 * out_h <= g.height && 2 * out_w <= g.width) {
@@ -107,6 +108,10 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
       if constexpr (std::is_same_v<T, float>) done = pooling_detail::argmax_2x2_row_sse2(r0, g.width, out_w, first, row_idx);
 #endif
       pooling_detail::argmax_2x2_row(r0 + 2 * done, g.width, out_w - done, first + 2 * done, row_idx + done);
+      // The values in a second pass over the row, still in L1: a gather of them afterwards
+      // (as the op did) took as long as finding the indices.
+      T* row_values = values + oy * out_w;
+      for (index_t ox = 0; ox < out_w; ++ox) row_values[ox] = x[row_idx[ox]];
     }
     return;
   }
@@ -136,6 +141,7 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
         if (std::isnan(best_value)) break;
       }
       idx[oy * out_w + ox] = best;
+      values[oy * out_w + ox] = x[best];
     }
   }
 }

@@ -1,6 +1,7 @@
 // Pooling over NCHW batches: max_pool2d (first maximum wins, as in PyTorch), avg_pool2d
-// (ceil_mode, count_include_pad), adaptive_avg_pool2d. Built on an argmax kernel, unfold, gather
-// and matmul, so differentiable to any order. Part of ops/.
+// (ceil_mode, count_include_pad), adaptive_avg_pool2d. Built on an argmax kernel (with
+// scatter_add / gather as its gradients), unfold and matmul, so differentiable to any order.
+// Part of ops/.
 #pragma once
 #include <cmath>
 #include <limits>
@@ -56,16 +57,23 @@ Tensor<T> max_pool2d(const Tensor<T>& x, Size2 kernel, MaxPool2dOptions o = {}) 
   const index_t ow = detail::pooled_size(w, kernel.w, s.w, o.padding.w, o.dilation.w, o.ceil_mode);
   INK_CHECK(ShapeError, oh > 0 && ow > 0, "max_pool2d: input of shape ", to_string(x.shape()), " is too small for kernel ",
                     kernel.h, "x", kernel.w);
-  // The kernel finds each window's argmax; the values are a gather of those positions, whose
-  // gradient (a scatter_add) is differentiable in turn.
+  // The kernel finds each window's argmax and maximum; the gradient is gather's (a scatter_add
+  // of g to those positions, differentiable in turn).
   const auto g = detail::window(1, h, w, kernel, s, o.padding, o.dilation);
   const Tensor<T> planes = contiguous(x.detach());
   Tensor<std::int64_t> best = empty<std::int64_t>({n, c, oh * ow});
+  Tensor<T> out = empty<T>({n, c, oh, ow});
   parallel_for(0, n * c, detail::sample_grain(oh * ow * kernel.h * kernel.w), [&](index_t b, index_t e) {
     for (index_t p = b; p < e; ++p)
-      kernels::max_pool2d_argmax(planes.data_ptr() + p * h * w, g, oh, ow, best.data_ptr() + p * oh * ow);
+      kernels::max_pool2d_argmax(planes.data_ptr() + p * h * w, g, oh, ow, best.data_ptr() + p * oh * ow,
+                                 out.data_ptr() + p * oh * ow);
   });
-  return gather(x.reshape({n, c, h * w}), 2, best).reshape({n, c, oh, ow});
+  autograd::record("MaxPool2DWithIndicesBackward", {x}, out,
+                   [x_shape = x.shape(), flat = Shape{n, c, h * w}, pooled = Shape{n, c, oh * ow}, best](
+                       const Tensor<T>& grad, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     return {scatter_add(zeros<T>(flat), 2, best, grad.reshape(pooled)).reshape(x_shape)};
+                   });
+  return out;
 }
 
 template <class T>
