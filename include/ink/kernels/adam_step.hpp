@@ -19,8 +19,8 @@ namespace ink::kernels {
 template <class T>
 struct AdamCoefficients {
   T beta1, beta2;
-  T weight_decay;  // L2 decay added to the gradient (Adam); 0 for AdamW
-  T decay;         // AdamW's multiplier of the weight, 1 - lr * weight_decay; 1 for Adam
+  T weight_decay;  // Adam's L2 decay, added to the gradient (read only when !decoupled)
+  T decay;         // AdamW's multiplier of the weight, 1 - lr * weight_decay (read only when decoupled)
   T step_size;     // lr / (1 - beta1^t)
   T bias2_sqrt;    // sqrt(1 - beta2^t)
   T eps;

@@ -105,7 +105,6 @@ void col2im_rows(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t
       }
 }
 
-
 // The gather versions, for short or strided rows (7x7 outputs of a 4x4 stride-2 convolution:
 // per 7-element row, im2col_rows spent more on bounds and loop control than on copying, and
 // im2col + col2im were 31% of a DCGAN training step). Per channel, the input rows the band

@@ -16,10 +16,6 @@
 
 namespace ink::kernels {
 
-// Scans each window row by row and keeps the first maximum (a NaN counts as the maximum), as
-// PyTorch's CPU kernel does, so ties send the gradient to the same element. A window wholly
-// of -inf picks its first position inside the image. out_h / out_w may exceed g.out_h() /
-// g.out_w() (ceil_mode: the last window starts inside the input but runs past the padding).
 namespace pooling_detail {
 // Whether value v replaces the best so far: if larger or NaN, unless the best is already a NaN
 // (first wins). & and | rather than && and ||, which branch.
@@ -31,16 +27,14 @@ inline bool takes(T v, T best) {
 // The argmaxes of one output row of 2x2 / stride-2 windows over input rows r0 and r0 + width,
 // as flat indices in the plane (r0 starts at index `first`). The running maximum and its
 // position are selected, never branched on: with branches (which mispredict on half of
-// random data) this was 6% of a classifier step.
+// random data) this was 6% of a classifier step. Scalar (GCC does not vectorise it); the
+// float version runs only on the last 0-3 windows of a row, after argmax_2x2_row_sse2.
 template <class T>
-[[gnu::noinline]] void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::int64_t first,
-                                      std::int64_t* __restrict idx) {
+void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::int64_t first, std::int64_t* __restrict idx) {
   const T* __restrict r1 = r0 + width;
-  #pragma omp simd
   for (index_t ox = 0; ox < out_w; ++ox) {
-    // The maximum so far and its position in the window (0..3, as a T so that every vector
-    // lane has one width). Plain values, no helper taking references: `omp simd` turns
-    // variables whose address is taken into per-lane arrays, and the loop then stays scalar.
+    // The maximum so far and its position in the window (0..3, kept as a T: a bit-mask
+    // select of the same width as the values).
     T best = r0[2 * ox], at = T(0);
     const T v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
     const bool t1 = takes(v1, best);
@@ -59,7 +53,7 @@ template <class T>
 #if defined(__SSE2__)
 // Four float windows at a time in SSE2 (part of x86-64, so no dispatch): GCC does not
 // vectorise the loop above (float values, int64 indices), which is bound by the latency of its
-// scalar selects. The same comparisons and selects, lane by lane; returns the windows done.
+// scalar selects (5.6% of a classifier step, against 1.4% now). The same comparisons and selects, lane by lane; returns the windows done.
 inline index_t argmax_2x2_row_sse2(const float* r0, index_t width, index_t out_w, std::int64_t first,
                                    std::int64_t* idx) {
   if (width >= (index_t{1} << 30)) return 0;  // in-window offsets are formed in int32
@@ -93,6 +87,10 @@ inline index_t argmax_2x2_row_sse2(const float* r0, index_t width, index_t out_w
 #endif
 }  // namespace pooling_detail
 
+// Scans each window row by row and keeps the first maximum (a NaN counts as the maximum), as
+// PyTorch's CPU kernel does, so ties send the gradient to the same element. A window wholly
+// of -inf picks its first position inside the image. out_h / out_w may exceed g.out_h() /
+// g.out_w() (ceil_mode: the last window starts inside the input but runs past the padding).
 // values[o] = x[idx[o]], the window's maximum, bit for bit (a NaN with its payload).
 template <class T>
 void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out_w, std::int64_t* idx, T* values) {

@@ -32,7 +32,7 @@ template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, double negative_slope = 0.01) {
   const T slope = static_cast<T>(negative_slope);
   Tensor<T> out = detail::map_unary<T>(x, [slope](T v) {
-    return detail::branchless_select(v > T(0), v, v * slope);  // branch-free: see branchless_select() in tensor/map.hpp
+    return detail::branchless_select(v > T(0), v, v * slope);  // branch-free: see core/select.hpp
   });
   autograd::record("LeakyReluBackward", {x}, out, [x = x.detach(), slope](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
     return {detail::leaky_relu_backward(g, x, slope)};

@@ -83,15 +83,18 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   autograd::record("MatmulBackward", {a, b}, out,
                    [a, b, ga = detail::wants_grad(a), gb = detail::wants_grad(b)](const Tensor<T>& g, const Tensor<T>&)
                        -> std::vector<Tensor<T>> {
-                     if (!gb) return {ga ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor<T>(), Tensor<T>()};
-                     // A transposed matrix b (linear's W^T) gets its gradient as the transpose of
-                     // g^T a, so that the gradient reaches W contiguous: a^T g reached it as a
-                     // transposed view that the leaf then copied element by element with
-                     // strided reads (6% of a VAE step).
-                     const bool b_transposed = a.dim() == 2 && b.dim() == 2 && !b.is_contiguous() && b.t().is_contiguous();
-                     Tensor<T> grad_b = b_transposed ? transpose(matmul(transpose(g, -1, -2), a), -1, -2)
-                                                     : sum_to(matmul(transpose(a, -1, -2), g), b.shape());
-                     return {ga ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor<T>(), grad_b};
+                     Tensor<T> grad_a = ga ? sum_to(matmul(g, transpose(b, -1, -2)), a.shape()) : Tensor<T>();
+                     Tensor<T> grad_b;
+                     if (gb) {
+                       // A transposed matrix b (linear's W^T) gets its gradient as the transpose of
+                       // g^T a, so that the gradient reaches W contiguous: a^T g reached it as a
+                       // transposed view that the leaf then copied element by element with
+                       // strided reads (6% of a VAE step).
+                       const bool b_transposed = a.dim() == 2 && b.dim() == 2 && !b.is_contiguous() && b.t().is_contiguous();
+                       grad_b = b_transposed ? transpose(matmul(transpose(g, -1, -2), a), -1, -2)
+                                             : sum_to(matmul(transpose(a, -1, -2), g), b.shape());
+                     }
+                     return {grad_a, grad_b};
                    });
   return out;
 }

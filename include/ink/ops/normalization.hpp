@@ -83,12 +83,10 @@ Tensor<T> batch_norm_training(const Tensor<T>& x, Tensor<T>& running_mean, Tenso
     NoGradGuard no_grad;
     const T m = static_cast<T>(o.momentum);
     const double count = static_cast<double>(n * s);
-    Tensor<T> unbiased = empty<T>({c}), batch_mean = empty<T>({c});
-    for (index_t k = 0; k < c; ++k) {
+    Tensor<T> unbiased = empty<T>({c});
+    for (index_t k = 0; k < c; ++k)
       unbiased.data_ptr()[k] = static_cast<T>(var[static_cast<std::size_t>(k)] * (count / (count - 1)));
-      batch_mean.data_ptr()[k] = mean_t.data_ptr()[k];
-    }
-    running_mean.mul_(T(1) - m).add_(batch_mean, m);
+    running_mean.mul_(T(1) - m).add_(mean_t, m);
     running_var.mul_(T(1) - m).add_(unbiased, m);
   }
   const Tensor<T> wc = weight.defined() ? contiguous(weight.detach()) : Tensor<T>();
@@ -112,7 +110,6 @@ Tensor<T> batch_norm_training(const Tensor<T>& x, Tensor<T>& running_mean, Tenso
   return y;
 }
 }  // namespace detail
-
 
 // Normalises each channel of an [N, C, ...] input over every dim but 1. In training the batch
 // statistics are used and, when given, running_mean / running_var are updated in place:

@@ -43,7 +43,7 @@ class Adam : public Optimizer<T> {
     const T step_size = static_cast<T>(lr / bias1), bias2_sqrt = static_cast<T>(std::sqrt(bias2));
     const T eps = static_cast<T>(options.eps), decay = static_cast<T>(1 - lr * options.weight_decay);
     const bool decoupled = options.decoupled_weight_decay;
-    const kernels::AdamCoefficients<T> k{b1, b2, decoupled ? T(0) : wd, decoupled ? decay : T(1), step_size, bias2_sqrt, eps, decoupled};
+    const kernels::AdamCoefficients<T> k{b1, b2, wd, decay, step_size, bias2_sqrt, eps, decoupled};
     // Elements are independent: any split between threads gives the same result. Vectorised
     // (kernels/adam_step.hpp): as a plain loop it ran scalar, 14% of a VAE training step.
     parallel_for(0, p.numel(), detail::kElementwiseGrain,
