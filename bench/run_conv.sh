@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # oneDNN (the peer) and matplotlib for the plot (Debian's, seen by /usr/bin/python3).
-bash scripts/install-deps.sh libdnnl-dev python3-matplotlib
+# ocl-icd-opencl-dev: Debian recommends it with libdnnl-dev, and its CMake config requires OpenCL.
+bash scripts/install-deps.sh libdnnl-dev ocl-icd-opencl-dev python3-matplotlib
 
 build=build/bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null

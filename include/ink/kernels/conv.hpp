@@ -20,43 +20,23 @@
 #include <vector>
 
 #include "ink/core/parallel.hpp"
+#include "ink/kernels/conv_shape.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
 #include "ink/kernels/workspace.hpp"
 
 namespace ink::kernels {
 
-// A grouped convolution of `batch` images: `window` slides over one input image (its channels
-// are all Cin input channels); weights are [out_channels, Cin/groups, kh, kw].
-struct Conv2dShape {
-  index_t batch;
-  Window2d window;
-  index_t out_channels;
-  index_t groups = 1;
-
-  index_t in_per_group() const { return window.channels / groups; }
-  index_t out_per_group() const { return out_channels / groups; }
-  // Rows of one group's patch matrix: the K of its GEMM.
-  index_t patch_per_group() const { return in_per_group() * window.kernel_h * window.kernel_w; }
-  index_t positions() const { return window.out_h() * window.out_w(); }
-  index_t input_size() const { return window.channels * window.height * window.width; }
-  index_t output_size() const { return out_channels * positions(); }
-  index_t weight_size() const { return out_channels * patch_per_group(); }
-  // The patch matrix of a 1x1, stride-1, unpadded convolution is the image itself.
-  bool pointwise() const {
-    const Window2d& g = window;
-    return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
-  }
-};
-
 namespace conv_detail {
 
 // Output rows per band: the band's patch matrix (all groups) holds about kBandElements values,
-// 512 KiB of floats, which leaves room in a 1 MiB L2 for the GEMM's packed B block.
+// 512 KiB of floats, which leaves room in L2 for the GEMM's packed B block...
 constexpr index_t kBandElements = index_t{128} * 1024;
-// Below this many output positions per image, several images share one GEMM: a GEMM of few
-// columns spends its time packing the weights (a 128 x 1024 weight matrix costs about as much
-// to pack as multiplying it by 49 columns).
+// ...but a band has at least kMinColumns output positions when the image has them: the GEMM
+// packs the whole weight matrix again for every band, and with a 512-channel 3x3 convolution
+// (K = 4608) a one-row band of a 28-wide image multiplied each packed weight by 28 columns only.
+// Below this many output positions per image, several images share one GEMM, for the same reason
+// (a 128 x 1024 weight matrix costs about as much to pack as multiplying it by 49 columns).
 constexpr index_t kMinColumns = 256;
 
 // How the work is cut: tiles of `samples` images (their patch matrices side by side, output
@@ -69,23 +49,11 @@ inline Tiling tiling(const Conv2dShape& s) {
   const Window2d& g = s.window;
   const index_t L = s.positions();
   if (L >= kMinColumns || s.batch <= 1) {
-    const index_t per_row = g.channels * g.kernel_h * g.kernel_w * g.out_w();
-    return {1, std::clamp<index_t>(kBandElements / std::max<index_t>(per_row, 1), 1, g.out_h())};
+    const index_t per_row = std::max<index_t>(g.channels * g.kernel_h * g.kernel_w * g.out_w(), 1);
+    const index_t rows = std::max(kBandElements / per_row, ceil_div(kMinColumns, std::max<index_t>(g.out_w(), 1)));
+    return {1, std::clamp<index_t>(rows, 1, std::max<index_t>(g.out_h(), 1))};
   }
-  return {std::min(s.batch, (kMinColumns + L - 1) / L), g.out_h()};
-}
-
-// Runs one(t) for every tile t of `tiles`: whole tiles per thread when there are enough of
-// them, else in turn (the GEMMs inside then use the threads).
-template <class F>
-void for_each_tile(index_t tiles, F&& one) {
-  if (tiles >= 2 && tiles >= get_num_threads()) {
-    parallel_for(0, tiles, 1, [&](index_t b, index_t e) {
-      for (index_t t = b; t < e; ++t) one(t);
-    });
-  } else {
-    for (index_t t = 0; t < tiles; ++t) one(t);
-  }
+  return {std::min(s.batch, ceil_div(kMinColumns, L)), g.out_h()};
 }
 
 // [m images][C rows][L] <-> [C rows][m*L]: a tile's images side by side, as one GEMM operand.
@@ -102,47 +70,47 @@ void scatter_images(const T* src, index_t m, index_t channels, index_t L, T* dst
       std::memcpy(dst + (j * channels + c) * L, src + c * m * L + j * L, static_cast<std::size_t>(L) * sizeof(T));
 }
 
-// Tiles of samples the weight gradient is summed in: fixed by the shape alone.
-constexpr index_t kWeightGradChunks = 8;
-
 }  // namespace conv_detail
 
-// y[N, Cout, OH, OW] = conv(x[N, Cin, H, W], w) (no bias; zero padding).
+// y[N, Cout, OH, OW] = conv(x[N, Cin, H, W], w) (no bias; zero padding). The units of work are
+// tiles of small images, or (image, band) pairs, or whole images for a pointwise convolution.
 template <class T>
 void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const Window2d& g = s.window;
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
-  const index_t tiles = (s.batch + t.samples - 1) / t.samples;
-  conv_detail::for_each_tile(tiles, [&](index_t tile) {
-    const index_t i0 = tile * t.samples, m = std::min(t.samples, s.batch - i0);
-    const T* xi = x + i0 * s.input_size();
-    T* yi = y + i0 * s.output_size();
-    Workspace& ws = thread_workspace();
-    if (m > 1) {  // small images: one GEMM for the tile, output through the workspace
-      const index_t n = m * L;
+  if (t.samples > 1) {  // small images: one GEMM per tile, output through the workspace
+    const index_t tiles = conv_detail::ceil_div(s.batch, t.samples);
+    conv_detail::for_each_unit(tiles, [&](index_t tile) {
+      const index_t i0 = tile * t.samples, m = std::min(t.samples, s.batch - i0), n = m * L;
+      Workspace& ws = thread_workspace();
       T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
       T* out = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
-      for (index_t j = 0; j < m; ++j) im2col(xi + j * s.input_size(), g, cols + j * L, T(0), n);
+      for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
       for (index_t gi = 0; gi < G; ++gi)
         gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), out + gi * Cg * n, n);
-      conv_detail::scatter_images(out, m, s.out_channels, L, yi);
-      return;
-    }
-    if (s.pointwise()) {
+      conv_detail::scatter_images(out, m, s.out_channels, L, y + i0 * s.output_size());
+    });
+    return;
+  }
+  if (s.pointwise()) {
+    conv_detail::for_each_unit(s.batch, [&](index_t i) {
+      const T* xi = x + i * s.input_size();
+      T* yi = y + i * s.output_size();
       for (index_t gi = 0; gi < G; ++gi)
         gemm(false, false, Cg, L, Pg, T(1), w + gi * Cg * Pg, Pg, xi + gi * Pg * L, L, T(0), yi + gi * Cg * L, L);
-      return;
-    }
-    T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * t.rows * ow));
-    for (index_t oy = 0; oy < oh; oy += t.rows) {
-      const index_t r = std::min(t.rows, oh - oy), n = r * ow;
-      im2col(xi, g, cols, T(0), n, oy, oy + r);
-      for (index_t gi = 0; gi < G; ++gi)
-        gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0),
-             yi + gi * Cg * L + oy * ow, L);
-    }
+    });
+    return;
+  }
+  const index_t bands = conv_detail::ceil_div(oh, t.rows);
+  conv_detail::for_each_unit(s.batch * bands, [&](index_t u) {
+    const index_t i = u / bands, oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
+    T* cols = thread_workspace().get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
+    T* yi = y + i * s.output_size();
+    im2col(x + i * s.input_size(), g, cols, T(0), n, oy, oy + r);
+    for (index_t gi = 0; gi < G; ++gi)
+      gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), yi + gi * Cg * L + oy * ow, L);
   });
 }
 
@@ -155,8 +123,9 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
-  const index_t tiles = (s.batch + t.samples - 1) / t.samples;
-  conv_detail::for_each_tile(tiles, [&](index_t tile) {
+  const index_t tiles = conv_detail::ceil_div(s.batch, t.samples);
+  // Bands of one image overlap in the input rows col2im adds to: the units are whole tiles.
+  conv_detail::for_each_unit(tiles, [&](index_t tile) {
     const index_t i0 = tile * t.samples, m = std::min(t.samples, s.batch - i0);
     const T* dyi = dy + i0 * s.output_size();
     T* dxi = dx + i0 * s.input_size();
@@ -190,65 +159,58 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
 }
 
 // dw[Cout, Cin/G, kh, kw] = the gradient of conv2d_forward with respect to w, given x and dy:
-// the sum over samples of dy_i cols(x_i)^T.
+// the sum over samples of dy_i cols(x_i)^T. The units (tiles of small images, (image, band)
+// pairs, or whole images when pointwise) are summed in a fixed number of chunks, each in unit
+// order, and the chunks' partial sums are added in order.
 template <class T>
 void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   const Window2d& g = s.window;
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group(), W = s.weight_size();
   const conv_detail::Tiling t = conv_detail::tiling(s);
-  const index_t tiles = (s.batch + t.samples - 1) / t.samples;
-  if (tiles == 0) {
+  const bool banded = t.samples == 1 && !s.pointwise();
+  const index_t bands = banded ? conv_detail::ceil_div(oh, t.rows) : 1;
+  const index_t units = conv_detail::ceil_div(s.batch, t.samples) * bands;
+  if (units == 0) {
     std::fill(dw, dw + W, T(0));
     return;
   }
-  const index_t chunks = std::min(tiles, conv_detail::kWeightGradChunks);
-  // Chunk c sums tiles [tiles*c/chunks, tiles*(c+1)/chunks) into partial c (dw itself when
+  const index_t chunks = conv_detail::weight_grad_chunks(units, W);
+  // Chunk c sums units [units*c/chunks, units*(c+1)/chunks) into partial c (dw itself when
   // there is one chunk); its first GEMM overwrites (beta = 0), the others accumulate.
   std::vector<T> partials(chunks > 1 ? static_cast<std::size_t>(chunks * W) : 0);
-  auto chunk = [&](index_t c) {
+  conv_detail::for_each_unit(chunks, [&](index_t c) {
     T* acc = chunks > 1 ? partials.data() + c * W : dw;
-    const index_t first = tiles * c / chunks, last = tiles * (c + 1) / chunks;
+    const index_t first = units * c / chunks, last = units * (c + 1) / chunks;
     Workspace& ws = thread_workspace();
-    for (index_t tile = first; tile < last; ++tile) {
-      const index_t i0 = tile * t.samples, m = std::min(t.samples, s.batch - i0);
-      const T* xi = x + i0 * s.input_size();
-      const T* dyi = dy + i0 * s.output_size();
-      if (m > 1) {
-        const index_t n = m * L;
+    for (index_t u = first; u < last; ++u) {
+      const T beta = u == first ? T(0) : T(1);
+      if (t.samples > 1) {
+        const index_t i0 = u * t.samples, m = std::min(t.samples, s.batch - i0), n = m * L;
         T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
-        for (index_t j = 0; j < m; ++j) im2col(xi + j * s.input_size(), g, cols + j * L, T(0), n);
-        conv_detail::gather_images(dyi, m, s.out_channels, L, grad);
-        const T beta = tile == first ? T(0) : T(1);
+        for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
+        conv_detail::gather_images(dy + i0 * s.output_size(), m, s.out_channels, L, grad);
         for (index_t gi = 0; gi < G; ++gi)
           gemm(false, true, Cg, Pg, n, T(1), grad + gi * Cg * n, n, cols + gi * Pg * n, n, beta, acc + gi * Cg * Pg, Pg);
         continue;
       }
-      if (s.pointwise()) {
+      const index_t i = u / bands;
+      const T* xi = x + i * s.input_size();
+      const T* dyi = dy + i * s.output_size();
+      if (!banded) {  // pointwise: the image is its own patch matrix
         for (index_t gi = 0; gi < G; ++gi)
-          gemm(false, true, Cg, Pg, L, T(1), dyi + gi * Cg * L, L, xi + gi * Pg * L, L, T(tile == first ? 0 : 1),
-               acc + gi * Cg * Pg, Pg);
+          gemm(false, true, Cg, Pg, L, T(1), dyi + gi * Cg * L, L, xi + gi * Pg * L, L, beta, acc + gi * Cg * Pg, Pg);
         continue;
       }
-      T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * t.rows * ow));
-      for (index_t oy = 0; oy < oh; oy += t.rows) {
-        const index_t r = std::min(t.rows, oh - oy), n = r * ow;
-        im2col(xi, g, cols, T(0), n, oy, oy + r);
-        const T beta = tile == first && oy == 0 ? T(0) : T(1);
-        for (index_t gi = 0; gi < G; ++gi)
-          gemm(false, true, Cg, Pg, n, T(1), dyi + gi * Cg * L + oy * ow, L, cols + gi * Pg * n, n, beta,
-               acc + gi * Cg * Pg, Pg);
-      }
+      const index_t oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
+      T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
+      im2col(xi, g, cols, T(0), n, oy, oy + r);
+      for (index_t gi = 0; gi < G; ++gi)
+        gemm(false, true, Cg, Pg, n, T(1), dyi + gi * Cg * L + oy * ow, L, cols + gi * Pg * n, n, beta,
+             acc + gi * Cg * Pg, Pg);
     }
-  };
-  if (chunks > 1 && get_num_threads() > 1) {
-    parallel_for(0, chunks, 1, [&](index_t b, index_t e) {
-      for (index_t c = b; c < e; ++c) chunk(c);
-    });
-  } else {
-    for (index_t c = 0; c < chunks; ++c) chunk(c);
-  }
+  });
   if (chunks == 1) return;
   std::memcpy(dw, partials.data(), static_cast<std::size_t>(W) * sizeof(T));
   for (index_t c = 1; c < chunks; ++c) {

@@ -1,0 +1,161 @@
+// kernels/: the three convolution kernels (forward, backward-data, backward-weights) against the
+// reference loops of conv_reference.hpp on random and odd shapes (primes, sizes that no tile or
+// band divides, strides, padding, dilation, groups, a batch of one cut into bands), in float
+// (1e-5 of the largest value) and double (1e-12), at every ISA this CPU has; and bitwise the
+// same result at 1 and 2 threads.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ink/core.hpp>
+#include <ink/kernels/conv.hpp>
+#include <ink/kernels/conv_reference.hpp>
+
+using namespace ink;
+using namespace ink::kernels;
+
+namespace {
+
+struct IsaGuard {
+  Isa isa = active_isa();
+  int threads = get_num_threads();
+  ~IsaGuard() {
+    set_active_isa(isa);
+    set_num_threads(threads);
+  }
+};
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+    if (isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+template <class T>
+std::vector<T> random_values(index_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<T> v(static_cast<std::size_t>(n));
+  for (T& e : v) e = static_cast<T>(u(rng));
+  return v;
+}
+
+// max |a - b| / max |b|
+template <class T>
+double relative_error(const std::vector<T>& a, const std::vector<T>& b) {
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i])));
+    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+std::string describe(const Conv2dShape& s) {
+  const Window2d& g = s.window;
+  std::ostringstream o;
+  o << "N=" << s.batch << " Cin=" << g.channels << " H=" << g.height << " W=" << g.width << " Cout=" << s.out_channels
+    << " k=" << g.kernel_h << "x" << g.kernel_w << " stride=" << g.stride_h << "," << g.stride_w << " pad=" << g.pad_h
+    << "," << g.pad_w << " dil=" << g.dilation_h << "," << g.dilation_w << " groups=" << s.groups;
+  return o.str();
+}
+
+// The three kernels at one ISA and thread count.
+template <class T>
+struct Results {
+  std::vector<T> y, dx, dw;
+};
+template <class T>
+Results<T> run_fast(const Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w, const std::vector<T>& dy) {
+  Results<T> r{std::vector<T>(static_cast<std::size_t>(s.batch * s.output_size())),
+               std::vector<T>(static_cast<std::size_t>(s.batch * s.input_size())),
+               std::vector<T>(static_cast<std::size_t>(s.weight_size()))};
+  conv2d_forward(x.data(), w.data(), r.y.data(), s);
+  conv2d_backward_data(dy.data(), w.data(), r.dx.data(), s);
+  conv2d_backward_weights(x.data(), dy.data(), r.dw.data(), s);
+  return r;
+}
+
+template <class T>
+void check_shape(const Conv2dShape& s, std::mt19937& rng, double tolerance) {
+  INFO(describe(s));
+  const std::vector<T> x = random_values<T>(s.batch * s.input_size(), rng);
+  const std::vector<T> w = random_values<T>(s.weight_size(), rng);
+  const std::vector<T> dy = random_values<T>(s.batch * s.output_size(), rng);
+  Results<T> ref{std::vector<T>(static_cast<std::size_t>(s.batch * s.output_size())),
+                 std::vector<T>(static_cast<std::size_t>(s.batch * s.input_size())),
+                 std::vector<T>(static_cast<std::size_t>(s.weight_size()))};
+  conv2d_forward_reference(x.data(), w.data(), ref.y.data(), s);
+  conv2d_backward_data_reference(dy.data(), w.data(), ref.dx.data(), s);
+  conv2d_backward_weights_reference(x.data(), dy.data(), ref.dw.data(), s);
+  IsaGuard guard;
+  for (Isa isa : supported_isas()) {
+    INFO("isa " << isa_name(isa));
+    set_active_isa(isa);
+    set_num_threads(1);
+    const Results<T> one = run_fast(s, x, w, dy);
+    CHECK(relative_error(one.y, ref.y) < tolerance);
+    CHECK(relative_error(one.dx, ref.dx) < tolerance);
+    CHECK(relative_error(one.dw, ref.dw) < tolerance);
+    set_num_threads(2);
+    const Results<T> two = run_fast(s, x, w, dy);
+    CHECK(std::memcmp(one.y.data(), two.y.data(), one.y.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(one.dx.data(), two.dx.data(), one.dx.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(one.dw.data(), two.dw.data(), one.dw.size() * sizeof(T)) == 0);
+  }
+}
+
+Conv2dShape shape(index_t n, index_t cin, index_t h, index_t w, index_t cout, index_t k, index_t stride = 1,
+                  index_t pad = 0, index_t dilation = 1, index_t groups = 1) {
+  return Conv2dShape{n, Window2d{cin, h, w, k, k, stride, stride, pad, pad, dilation, dilation}, cout, groups};
+}
+
+// Hand-picked shapes that reach each path of conv.hpp: small images several to a GEMM, one
+// image in bands (many bands with a large patch, a batch of one), pointwise, groups, strided
+// and dilated windows, and odd sizes everywhere.
+std::vector<Conv2dShape> chosen_shapes() {
+  return {
+      shape(3, 5, 7, 6, 7, 3, 1, 1),          // small images, grouped into one GEMM
+      shape(2, 3, 17, 19, 5, 3, 1, 1),        // 17x19 outputs: banded, one band
+      shape(11, 3, 17, 16, 4, 3, 1, 1),       // more images than weight-gradient chunks
+      shape(100, 2, 5, 5, 3, 3, 1, 1),        // more tiles of small images than chunks
+      shape(1, 67, 23, 29, 13, 3, 1, 1),      // a batch of one, several bands of a large patch
+      shape(2, 40, 31, 18, 9, 3, 1, 0),       // several bands, no padding
+      shape(1, 7, 17, 16, 11, 1),             // pointwise
+      shape(3, 6, 9, 11, 4, 1, 2),            // 1x1 with stride: not pointwise
+      shape(2, 4, 15, 13, 6, 4, 2, 1),        // 4x4 stride 2 (DCGAN)
+      shape(2, 6, 12, 10, 9, 3, 1, 2, 2, 3),  // dilation and groups
+      shape(5, 1, 28, 28, 3, 5, 1, 2),        // one input channel
+      shape(1, 3, 33, 35, 2, 9, 1, 4),        // 9x9, three channels
+  };
+}
+
+}  // namespace
+
+TEST_CASE("conv kernels equal the reference loops on chosen shapes, at 1 and 2 threads bitwise") {
+  std::mt19937 rng(7);
+  for (const Conv2dShape& s : chosen_shapes()) {
+    check_shape<float>(s, rng, 1e-5);
+    check_shape<double>(s, rng, 1e-12);
+  }
+}
+
+TEST_CASE("conv kernels equal the reference loops on random shapes") {
+  std::mt19937 rng(11);
+  auto pick = [&](index_t lo, index_t hi) { return std::uniform_int_distribution<index_t>(lo, hi)(rng); };
+  for (int trial = 0; trial < 24; ++trial) {
+    const index_t groups = pick(1, 3), k = pick(1, 4), stride = pick(1, 2), dilation = pick(1, 2);
+    const index_t pad = pick(0, k - 1);
+    const index_t extent = dilation * (k - 1) + 1;
+    const index_t h = pick(std::max<index_t>(extent - 2 * pad, 1), 21), w = pick(std::max<index_t>(extent - 2 * pad, 1), 21);
+    const Conv2dShape s = shape(pick(1, 4), groups * pick(1, 5), h, w, groups * pick(1, 5), k, stride, pad, dilation, groups);
+    if (trial % 2 == 0) check_shape<float>(s, rng, 1e-5);
+    else check_shape<double>(s, rng, 1e-12);
+  }
+}
