@@ -133,6 +133,13 @@ std::vector<Conv2dShape> chosen_shapes() {
       shape(2, 6, 12, 10, 9, 3, 1, 2, 2, 3),  // dilation and groups
       shape(5, 1, 28, 28, 3, 5, 1, 2),        // one input channel
       shape(1, 3, 33, 35, 2, 9, 1, 4),        // 9x9, three channels
+      // Winograd F(2x2, 3x3): odd sizes (partial tiles), channel counts that are not whole
+      // vectors, padding 0, 1 and 2, one image and many, several units of tile rows
+      shape(2, 17, 9, 7, 19, 3, 1, 1),
+      shape(1, 16, 13, 11, 16, 3, 1, 0),
+      shape(3, 33, 6, 5, 18, 3, 1, 2),
+      shape(1, 20, 70, 9, 17, 3, 1, 1),
+      shape(9, 24, 14, 14, 31, 3, 1, 1),
   };
 }
 

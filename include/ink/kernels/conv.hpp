@@ -23,6 +23,7 @@
 #include "ink/kernels/conv_shape.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
+#include "ink/kernels/winograd.hpp"
 #include "ink/kernels/workspace.hpp"
 
 namespace ink::kernels {
@@ -76,6 +77,7 @@ void scatter_images(const T* src, index_t m, index_t channels, index_t L, T* dst
 // tiles of small images, or (image, band) pairs, or whole images for a pointwise convolution.
 template <class T>
 void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
+  if (winograd::applies(s)) return winograd::forward(x, w, y, s);
   const Window2d& g = s.window;
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
@@ -119,6 +121,7 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
 // convolution (dy its input, dx its output).
 template <class T>
 void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) {
+  if (winograd::applies(s)) return winograd::backward_data(dy, w, dx, s);
   const Window2d& g = s.window;
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
@@ -164,6 +167,7 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
 // order, and the chunks' partial sums are added in order.
 template <class T>
 void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
+  if (winograd::applies(s)) return winograd::backward_weights(x, dy, dw, s);
   const Window2d& g = s.window;
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group(), W = s.weight_size();
@@ -178,9 +182,10 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
   const index_t chunks = conv_detail::weight_grad_chunks(units, W);
   // Chunk c sums units [units*c/chunks, units*(c+1)/chunks) into partial c (dw itself when
   // there is one chunk); its first GEMM overwrites (beta = 0), the others accumulate.
-  std::vector<T> partials(chunks > 1 ? static_cast<std::size_t>(chunks * W) : 0);
+  // (In the calling thread's workspace: fresh memory would cost a page fault per 4 KiB.)
+  T* partials = chunks > 1 ? thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * W)) : nullptr;
   conv_detail::for_each_unit(chunks, [&](index_t c) {
-    T* acc = chunks > 1 ? partials.data() + c * W : dw;
+    T* acc = chunks > 1 ? partials + c * W : dw;
     const index_t first = units * c / chunks, last = units * (c + 1) / chunks;
     Workspace& ws = thread_workspace();
     for (index_t u = first; u < last; ++u) {
@@ -212,9 +217,9 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     }
   });
   if (chunks == 1) return;
-  std::memcpy(dw, partials.data(), static_cast<std::size_t>(W) * sizeof(T));
+  std::memcpy(dw, partials, static_cast<std::size_t>(W) * sizeof(T));
   for (index_t c = 1; c < chunks; ++c) {
-    const T* p = partials.data() + c * W;
+    const T* p = partials + c * W;
     for (index_t k = 0; k < W; ++k) dw[k] += p[k];
   }
 }

@@ -9,13 +9,24 @@
 namespace ink::kernels {
 
 // Slots are numbered so that a kernel which calls another one (a convolution calling GEMM)
-// does not have its buffer overwritten: GEMM owns the first two, im2col/col2im the last,
-// callers of these use the others.
-enum WorkspaceSlot : int { kSlotGemmPackA = 0, kSlotGemmPackB = 1, kSlotCaller0 = 2, kSlotCaller1 = 3, kSlotWindow = 4 };
+// does not have its buffer overwritten: GEMM owns the first two, im2col/col2im kSlotWindow,
+// callers of these use the others. kSlotShared0/1 are taken on the thread that calls a
+// convolution kernel, for buffers all its threads then read or write (partial sums of the
+// weight gradient, transformed weights), while each thread's kSlotCaller0/1/2 hold its own tiles.
+enum WorkspaceSlot : int {
+  kSlotGemmPackA = 0,
+  kSlotGemmPackB = 1,
+  kSlotCaller0 = 2,
+  kSlotCaller1 = 3,
+  kSlotWindow = 4,
+  kSlotShared0 = 5,
+  kSlotShared1 = 6,
+  kSlotCaller2 = 7
+};
 
 class Workspace {
  public:
-  static constexpr int kSlots = 5;
+  static constexpr int kSlots = 8;
   static constexpr std::size_t kAlignment = 64;  // one cache line, one zmm register
 
   Workspace() = default;

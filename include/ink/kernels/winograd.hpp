@@ -1,0 +1,478 @@
+// Winograd convolution F(2x2, 3x3) for 3x3, stride-1, undilated, ungrouped convolutions, in its
+// three directions (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks"):
+// each 2x2 output tile is A^T [(G g G^T) . (B^T d B)] A, 16 multiplies per tile and channel pair
+// instead of 36. Part of kernels/: raw pointers, no Tensor; called by conv.hpp for the shapes
+// where it applies.
+//
+// The sixteen element-wise products over channels are sixteen GEMMs: for a unit of tiles,
+// M[xi] (tiles x Cout) = V[xi] (tiles x Cin) * U[xi]^T, where V[xi] is the transformed input
+// and U[xi] (Cout x Cin) the transformed weights, xi = 0..15 the point of the 4x4 transformed
+// tile. The transforms run across channels, a whole vector of channels at a time: the input rows
+// a unit reads are first staged channels-last ([row][column][channel], zero padded), so that a
+// tile's 16 input values for 16 channels are 16 contiguous loads.
+//
+// F(2x2, 3x3) and not F(4x4, 3x3) (4x fewer multiplies): its transforms are additions only, and
+// its float error stays near the direct convolution's; F(4x4, 3x3) with the points 0, +-1, +-2
+// measured 1.2e-5 of the largest output over 512 channels (a numpy model of the sums), above
+// the 1e-5 the fast kernels are held to.
+//
+// Determinism: the units (runs of tile rows) and every sum's order are fixed by the shape; the
+// weight gradient is summed in fixed chunks of units added in order.
+#pragma once
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "ink/core/config.hpp"
+#include "ink/core/cpu_features.hpp"
+#include "ink/kernels/conv_shape.hpp"
+#include "ink/kernels/gemm.hpp"
+#include "ink/kernels/gemm_transpose.hpp"
+#include "ink/kernels/workspace.hpp"
+
+namespace ink::kernels::winograd {
+
+constexpr index_t kOut = 2;      // output tile side
+constexpr index_t kIn = 4;       // input tile side: kOut + 3 - 1
+constexpr index_t kPoints = 16;  // points of a transformed tile: kIn * kIn
+// Tiles per unit of work, about: the unit's 16 GEMMs have this many rows, and its transformed
+// input and products (16 x tiles x channels each) stay near L2 for 64 channels.
+constexpr index_t kTilesPerUnit = 128;
+// Below this many input or output channels the transforms, which run per channel, cost more
+// than the multiplies they save (with one input channel there is nothing to sum).
+constexpr index_t kMinChannels = 16;
+
+// Whether the Winograd kernels compute this convolution (all three directions).
+inline bool applies(const Conv2dShape& s) {
+  const Window2d& g = s.window;
+  return s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.dilation_h == 1 && g.dilation_w == 1 && g.pad_h <= 2 && g.pad_w <= 2 && g.out_h() >= 1 &&
+         g.out_w() >= 1 && g.channels >= kMinChannels && s.out_channels >= kMinChannels;
+}
+
+namespace detail {
+
+// A vector of channels: 64 bytes (one zmm register, two ymm, four xmm), through GCC's vector
+// extensions so the same source compiles for each ISA the wrappers below target.
+template <class T>
+struct Chunk {
+  typedef T type __attribute__((vector_size(64)));
+  static constexpr index_t lanes = 64 / static_cast<index_t>(sizeof(T));
+};
+#define INK_WINOGRAD_INLINE __attribute__((always_inline)) inline
+
+template <class V, class T>
+INK_WINOGRAD_INLINE void load(V& v, const T* p) {
+  std::memcpy(&v, p, sizeof(V));
+}
+template <class V, class T>
+INK_WINOGRAD_INLINE void store(T* p, const V& v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+// The element type of V, a vector of channels or a scalar: GCC multiplies a vector by a scalar
+// of its own element type only.
+template <class V>
+struct Element {
+  using type = V;
+};
+template <>
+struct Element<Chunk<float>::type> {
+  using type = float;
+};
+template <>
+struct Element<Chunk<double>::type> {
+  using type = double;
+};
+
+// The 1-D transforms of F(2, 3), applied to the columns and then the rows of a tile. V is a
+// vector of channels or a scalar (tails). Each writes o[] from its input (distinct arrays).
+// B^T d: the input tile.
+struct InputTransform {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&d)[4], V (&o)[4]) {
+    o[0] = d[0] - d[2];
+    o[1] = d[1] + d[2];
+    o[2] = d[2] - d[1];
+    o[3] = d[1] - d[3];
+  }
+};
+// A^T m: the product tile back to 2 outputs.
+struct OutputTransform {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&m)[4], V (&o)[2]) {
+    o[0] = m[0] + m[1] + m[2];
+    o[1] = m[1] - m[2] - m[3];
+  }
+};
+// G g: the 3 weights to 4 points.
+struct WeightTransform {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&g)[3], V (&o)[4]) {
+    const typename Element<V>::type h(0.5);
+    const V outer = g[0] * h + g[2] * h;
+    o[0] = g[0];
+    o[1] = outer + g[1] * h;
+    o[2] = outer - g[1] * h;
+    o[3] = g[2];
+  }
+};
+// A dy: 2 output gradients to 4 points (the adjoint of OutputTransform).
+struct GradOutputTransform {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&d)[2], V (&o)[4]) {
+    o[0] = d[0];
+    o[1] = d[0] + d[1];
+    o[2] = d[0] - d[1];
+    o[3] = -d[1];
+  }
+};
+// G^T u: 4 points back to the 3 weights (the adjoint of WeightTransform).
+struct WeightGradTransform {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&u)[4], V (&o)[3]) {
+    const typename Element<V>::type h(0.5);
+    const V inner = u[1] * h + u[2] * h;
+    o[0] = u[0] + inner;
+    o[1] = u[1] * h - u[2] * h;
+    o[2] = inner + u[3];
+  }
+};
+
+// out = F in F^T: the 1-D transform F (P values to Q) along each column of the P x P tile, then
+// along each row of the result.
+template <class F, int P, int Q, class V>
+INK_WINOGRAD_INLINE void transform_2d(const V (&in)[P][P], V (&out)[Q][Q]) {
+  V cols[Q][P];  // cols[a][j] = (F in[.][j])[a]
+  for (int j = 0; j < P; ++j) {
+    V column[P], t[Q];
+    for (int i = 0; i < P; ++i) column[i] = in[i][j];
+    F::apply(column, t);
+    for (int a = 0; a < Q; ++a) cols[a][j] = t[a];
+  }
+  for (int a = 0; a < Q; ++a) F::apply(cols[a], out[a]);
+}
+
+// dst[q * stride + i] = src[i * ld + q] for i < 8 channels (or columns) and q < count: eight
+// rows turned into eight-value columns, in registers when the CPU has AVX2 (gemm_transpose's
+// packing transpose), else one element at a time.
+template <class T>
+void transpose8(const T* src, index_t ld, index_t count, T* dst, index_t stride) {
+  if (active_isa() != Isa::generic) return gemm_transpose::rows8(src, ld, count, dst, stride);
+  for (index_t q = 0; q < count; ++q)
+    for (index_t i = 0; i < 8; ++i) dst[q * stride + i] = src[i * ld + q];
+}
+
+// Input rows [y0, y0 + rows) x columns [x0, x0 + cols) of a [C, H, W] image, channels last and
+// zero outside the image and for channels C..Cp-1: dst[r][q][c].
+template <class T>
+void stage_rows(const T* image, index_t C, index_t H, index_t W, index_t y0, index_t x0, index_t rows, index_t cols,
+                index_t Cp, T* dst) {
+  const index_t q0 = std::clamp<index_t>(-x0, 0, cols), q1 = std::clamp<index_t>(W - x0, q0, cols);
+  for (index_t r = 0; r < rows; ++r) {
+    const index_t y = y0 + r;
+    T* row = dst + r * cols * Cp;
+    if (y < 0 || y >= H || q0 == q1) {
+      std::fill(row, row + cols * Cp, T(0));
+      continue;
+    }
+    std::fill(row, row + q0 * Cp, T(0));
+    std::fill(row + q1 * Cp, row + cols * Cp, T(0));
+    const T* src = image + y * W + x0 + q0;
+    index_t c = 0;
+    for (; c + 8 <= C; c += 8) transpose8(src + c * H * W, H * W, q1 - q0, row + q0 * Cp + c, Cp);
+    for (; c < C; ++c)
+      for (index_t q = q0; q < q1; ++q) row[q * Cp + c] = src[c * H * W + q - q0];
+    if (C < Cp)
+      for (index_t q = q0; q < q1; ++q) std::fill(row + q * Cp + C, row + q * Cp + Cp, T(0));
+  }
+}
+
+// The other way: out rows of [rows][cols][Kp] channels-last values written to rows [y0, y0 +
+// rows) x columns [0, cols) of each of the K planes of a [K, OH, OW] image (cols <= OW).
+template <class T>
+void unstage_rows(const T* src, index_t rows, index_t cols, index_t Kp, index_t K, index_t OH, index_t OW, index_t y0,
+                  T* image) {
+  for (index_t r = 0; r < rows; ++r) {
+    const T* row = src + r * cols * Kp;
+    T* out = image + (y0 + r) * OW;
+    index_t q = 0;
+    for (; q + 8 <= cols; q += 8) transpose8(row + q * Kp, Kp, K, out + q, OH * OW);
+    for (; q < cols; ++q)
+      for (index_t k = 0; k < K; ++k) out[k * OH * OW + q] = row[q * Kp + k];
+  }
+}
+
+// The hot loops, one body each, compiled per ISA by the wrappers below.
+
+// V[xi][t][c] for the unit's tiles t = lr * tw + tx: stage holds, per tile row lr, the 4 input
+// rows it reads ([lr][4][2*tw + 2][Cp]).
+template <class T>
+INK_WINOGRAD_INLINE void input_transform_body(const T* stage, index_t rows, index_t tw, index_t Cp, T* V, index_t Tb) {
+  using Vec = typename Chunk<T>::type;
+  const index_t ws = 2 * tw + 2;
+  for (index_t lr = 0; lr < rows; ++lr)
+    for (index_t tx = 0; tx < tw; ++tx) {
+      const T* base = stage + (lr * kIn * ws + kOut * tx) * Cp;
+      T* out = V + (lr * tw + tx) * Cp;
+      for (index_t c = 0; c < Cp; c += Chunk<T>::lanes) {
+        Vec d[4][4], v[4][4];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) load(d[i][j], base + (i * ws + j) * Cp + c);
+        transform_2d<InputTransform>(d, v);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) store(out + (a * 4 + b) * Tb * Cp + c, v[a][b]);
+      }
+    }
+}
+
+// Tile row lr of the unit: out[i][2tx + j][k] (channels last, [2][2 * tw][Kp]) from M[xi][t][k].
+template <class T>
+INK_WINOGRAD_INLINE void output_transform_body(const T* M, index_t Tb, index_t Kp, index_t lr, index_t tw, T* out) {
+  using Vec = typename Chunk<T>::type;
+  const index_t ws = 2 * tw;
+  for (index_t tx = 0; tx < tw; ++tx) {
+    const T* in = M + (lr * tw + tx) * Kp;
+    T* o = out + kOut * tx * Kp;
+    for (index_t k = 0; k < Kp; k += Chunk<T>::lanes) {
+      Vec m[4][4], r[2][2];
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) load(m[a][b], in + (a * 4 + b) * Tb * Kp + k);
+      transform_2d<OutputTransform>(m, r);
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) store(o + (i * ws + j) * Kp + k, r[i][j]);
+    }
+  }
+}
+
+// Yg[xi][t][k] = (A dy_tile A^T)[xi]: stage holds, per tile row, its 2 output-gradient rows
+// ([lr][2][2*tw][Kp], zero beyond the output).
+template <class T>
+INK_WINOGRAD_INLINE void grad_output_transform_body(const T* stage, index_t rows, index_t tw, index_t Kp, T* Yg,
+                                                    index_t Tb) {
+  using Vec = typename Chunk<T>::type;
+  const index_t ws = 2 * tw;
+  for (index_t lr = 0; lr < rows; ++lr)
+    for (index_t tx = 0; tx < tw; ++tx) {
+      const T* base = stage + (lr * kOut * ws + kOut * tx) * Kp;
+      T* out = Yg + (lr * tw + tx) * Kp;
+      for (index_t k = 0; k < Kp; k += Chunk<T>::lanes) {
+        Vec d[2][2], v[4][4];
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) load(d[i][j], base + (i * ws + j) * Kp + k);
+        transform_2d<GradOutputTransform>(d, v);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) store(out + (a * 4 + b) * Tb * Kp + k, v[a][b]);
+      }
+    }
+}
+
+#define INK_WINOGRAD_VERSIONS(name, params, args)                                     \
+  template <class T>                                                                 \
+  INK_TARGET_AVX512 void name##_avx512 params { name##_body<T> args; }               \
+  template <class T>                                                                 \
+  INK_TARGET_AVX2 void name##_avx2 params { name##_body<T> args; }                   \
+  template <class T>                                                                 \
+  void name##_generic params { name##_body<T> args; }                                \
+  template <class T>                                                                 \
+  void name params {                                                                 \
+    switch (active_isa()) {                                                          \
+      case Isa::avx512: return name##_avx512<T> args;                                \
+      case Isa::avx2: return name##_avx2<T> args;                                    \
+      default: return name##_generic<T> args;                                        \
+    }                                                                                \
+  }
+
+INK_WINOGRAD_VERSIONS(input_transform, (const T* stage, index_t rows, index_t tw, index_t Cp, T* V, index_t Tb),
+                      (stage, rows, tw, Cp, V, Tb))
+INK_WINOGRAD_VERSIONS(output_transform, (const T* M, index_t Tb, index_t Kp, index_t lr, index_t tw, T* out),
+                      (M, Tb, Kp, lr, tw, out))
+INK_WINOGRAD_VERSIONS(grad_output_transform, (const T* stage, index_t rows, index_t tw, index_t Kp, T* Yg, index_t Tb),
+                      (stage, rows, tw, Kp, Yg, Tb))
+#undef INK_WINOGRAD_VERSIONS
+
+// U[xi][p] = (G g_p G^T)[xi] for the P = K * C weight pairs p = k * C + c of w [K][C][3][3], or,
+// with `adjoint`, for the pairs p = c * K + k of the flipped, transposed weights
+// w'[c][k][i][j] = w[k][c][2 - i][2 - j] (the backward-data convolution's). Vectors of pairs.
+template <class T>
+void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
+  using Vec = typename Chunk<T>::type;
+  constexpr index_t lanes = Chunk<T>::lanes;
+  const index_t P = K * C;
+  auto source = [&](index_t p, int e) {  // tap e = i * 3 + j of pair p
+    if (!adjoint) return w[p * 9 + e];
+    const index_t c = p / K, k = p % K;
+    return w[(k * C + c) * 9 + (8 - e)];
+  };
+  auto one = [&](auto& g, index_t p, auto put) {
+    using V = std::remove_reference_t<decltype(g[0][0])>;
+    V u[4][4];
+    transform_2d<WeightTransform>(g, u);
+    for (int a = 0; a < 4; ++a)
+      for (int b = 0; b < 4; ++b) put(U + (a * 4 + b) * P + p, u[a][b]);
+  };
+  index_t p = 0;
+  for (; p + lanes <= P; p += lanes) {
+    Vec g[3][3];
+    for (int e = 0; e < 9; ++e)
+      for (index_t l = 0; l < lanes; ++l) g[e / 3][e % 3][l] = source(p + l, e);
+    one(g, p, [](T* dst, const Vec& v) { store(dst, v); });
+  }
+  for (; p < P; ++p) {
+    T g[3][3];
+    for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = source(p, e);
+    one(g, p, [](T* dst, T v) { *dst = v; });
+  }
+}
+
+// dw[p][3][3] = (G^T dU_p G) for the pairs p = k * C + c of dU[xi][p].
+template <class T>
+void weight_grad_transform(const T* dU, index_t P, T* dw) {
+  using Vec = typename Chunk<T>::type;
+  constexpr index_t lanes = Chunk<T>::lanes;
+  auto one = [&](auto& u, index_t p, auto put) {
+    using V = std::remove_reference_t<decltype(u[0][0])>;
+    V g[3][3];
+    transform_2d<WeightGradTransform>(u, g);
+    put(p, g);
+  };
+  index_t p = 0;
+  for (; p + lanes <= P; p += lanes) {
+    Vec u[4][4];
+    for (int a = 0; a < 16; ++a) load(u[a / 4][a % 4], dU + a * P + p);
+    one(u, p, [&](index_t q, const Vec(&g)[3][3]) {
+      for (index_t l = 0; l < lanes; ++l)
+        for (int e = 0; e < 9; ++e) dw[(q + l) * 9 + e] = g[e / 3][e % 3][l];
+    });
+  }
+  for (; p < P; ++p) {
+    T u[4][4];
+    for (int a = 0; a < 16; ++a) u[a / 4][a % 4] = dU[a * P + p];
+    one(u, p, [&](index_t q, const T(&g)[3][3]) {
+      for (int e = 0; e < 9; ++e) dw[q * 9 + e] = g[e / 3][e % 3];
+    });
+  }
+}
+
+// The tiling of one convolution (forward sense: `in_c` channels of H x W in, `out_c` of OH x OW
+// out): tile rows of all images, numbered r = n * th + ty, cut into units of rows_per_unit.
+struct Plan {
+  index_t batch, in_c, out_c, H, W, pad_h, pad_w, OH, OW;
+  index_t th, tw, rows_per_unit, units, in_cp, out_cp;
+  index_t rows_of(index_t u) const { return std::min(rows_per_unit, batch * th - u * rows_per_unit); }
+};
+template <class T>
+Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, index_t pad_h, index_t pad_w) {
+  Plan p{batch, in_c, out_c, H, W, pad_h, pad_w, H + 2 * pad_h - 2, W + 2 * pad_w - 2, 0, 0, 0, 0, 0, 0};
+  p.th = conv_detail::ceil_div(p.OH, kOut);
+  p.tw = conv_detail::ceil_div(p.OW, kOut);
+  p.rows_per_unit = std::clamp<index_t>(conv_detail::ceil_div(kTilesPerUnit, p.tw), 1, p.th * batch);
+  p.units = conv_detail::ceil_div(batch * p.th, p.rows_per_unit);
+  const index_t lanes = Chunk<T>::lanes;
+  p.in_cp = conv_detail::ceil_div(in_c, lanes) * lanes;
+  p.out_cp = conv_detail::ceil_div(out_c, lanes) * lanes;
+  return p;
+}
+
+// Stages the input rows unit u reads and transforms them into V ([16][Tb][in_cp]).
+template <class T>
+void transform_unit_input(const T* x, const Plan& p, index_t u, T* stage, T* V) {
+  const index_t rows = p.rows_of(u), r0 = u * p.rows_per_unit, ws = 2 * p.tw + 2;
+  for (index_t lr = 0; lr < rows; ++lr) {
+    const index_t n = (r0 + lr) / p.th, ty = (r0 + lr) % p.th;
+    stage_rows(x + n * p.in_c * p.H * p.W, p.in_c, p.H, p.W, kOut * ty - p.pad_h, -p.pad_w, kIn, ws, p.in_cp,
+               stage + lr * kIn * ws * p.in_cp);
+  }
+  input_transform(stage, rows, p.tw, p.in_cp, V, rows * p.tw);
+}
+
+// y = conv(x, w) with U the transformed weights ([16][out_c][in_c], weight_transform).
+template <class T>
+void convolve(const T* x, const T* U, T* y, const Plan& p) {
+  conv_detail::for_each_unit(p.units, [&](index_t u) {
+    const index_t rows = p.rows_of(u), Tb = rows * p.tw;
+    Workspace& ws = thread_workspace();
+    T* stage = ws.get<T>(kSlotWindow, static_cast<std::size_t>(rows * kIn * (2 * p.tw + 2) * p.in_cp));
+    T* V = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(kPoints * Tb * p.in_cp));
+    T* M = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(kPoints * Tb * p.out_cp));
+    transform_unit_input(x, p, u, stage, V);
+    for (index_t xi = 0; xi < kPoints; ++xi)
+      gemm(false, true, Tb, p.out_c, p.in_c, T(1), V + xi * Tb * p.in_cp, p.in_cp, U + xi * p.out_c * p.in_c, p.in_c,
+           T(0), M + xi * Tb * p.out_cp, p.out_cp);
+    // Each tile row's outputs, channels last, then into the NCHW planes (the rows and columns
+    // that exist: the last tiles may overhang the output).
+    T* out = ws.get<T>(kSlotCaller2, static_cast<std::size_t>(kOut * 2 * p.tw * p.out_cp));
+    for (index_t lr = 0; lr < rows; ++lr) {
+      const index_t r = u * p.rows_per_unit + lr, n = r / p.th, oy = kOut * (r % p.th);
+      output_transform(M, Tb, p.out_cp, lr, p.tw, out);
+      for (index_t i = 0; i < std::min<index_t>(kOut, p.OH - oy); ++i)
+        unstage_rows(out + i * 2 * p.tw * p.out_cp, index_t{1}, p.OW, p.out_cp, p.out_c, p.OH, p.OW, oy + i,
+                     y + n * p.out_c * p.OH * p.OW);
+    }
+  });
+}
+
+#undef INK_WINOGRAD_INLINE
+}  // namespace detail
+
+// y[N, Cout, OH, OW] = conv(x, w), as conv2d_forward; requires applies(s).
+template <class T>
+void forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
+  const Window2d& g = s.window;
+  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
+  T* U = thread_workspace().get<T>(kSlotShared1, static_cast<std::size_t>(kPoints * s.out_channels * g.channels));
+  detail::weight_transform(w, s.out_channels, g.channels, false, U);
+  detail::convolve(x, U, y, p);
+}
+
+// dx[N, Cin, H, W] from dy, as conv2d_backward_data: the convolution of dy, padded by 2 - pad,
+// with the flipped weights, input and output channels swapped; requires applies(s).
+template <class T>
+void backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) {
+  const Window2d& g = s.window;
+  const detail::Plan p =
+      detail::plan<T>(s.batch, s.out_channels, g.out_h(), g.out_w(), g.channels, 2 - g.pad_h, 2 - g.pad_w);
+  T* U = thread_workspace().get<T>(kSlotShared1, static_cast<std::size_t>(kPoints * s.out_channels * g.channels));
+  detail::weight_transform(w, s.out_channels, g.channels, true, U);
+  detail::convolve(dy, U, dx, p);
+}
+
+// dw[Cout, Cin, 3, 3] from x and dy, as conv2d_backward_weights: per unit, dU[xi] (Cout x Cin)
+// += Yg[xi]^T V[xi] over its tiles, units summed in fixed chunks; then dw = G^T dU G.
+template <class T>
+void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
+  const Window2d& g = s.window;
+  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
+  const index_t K = s.out_channels, C = g.channels, P = K * C, UW = kPoints * P;
+  const index_t chunks = conv_detail::weight_grad_chunks(p.units, UW);
+  T* partials = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * UW));
+  conv_detail::for_each_unit(chunks, [&](index_t chunk) {
+    T* acc = partials + chunk * UW;
+    const index_t first = p.units * chunk / chunks, last = p.units * (chunk + 1) / chunks;
+    Workspace& ws = thread_workspace();
+    for (index_t u = first; u < last; ++u) {
+      const index_t rows = p.rows_of(u), Tb = rows * p.tw, r0 = u * p.rows_per_unit;
+      T* stage = ws.get<T>(kSlotWindow, static_cast<std::size_t>(rows * kIn * (2 * p.tw + 2) * std::max(p.in_cp, p.out_cp)));
+      T* V = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(kPoints * Tb * p.in_cp));
+      T* Yg = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(kPoints * Tb * p.out_cp));
+      detail::transform_unit_input(x, p, u, stage, V);
+      for (index_t lr = 0; lr < rows; ++lr) {
+        const index_t n = (r0 + lr) / p.th, ty = (r0 + lr) % p.th;
+        detail::stage_rows(dy + n * K * p.OH * p.OW, K, p.OH, p.OW, kOut * ty, index_t{0}, kOut, 2 * p.tw, p.out_cp,
+                           stage + lr * kOut * 2 * p.tw * p.out_cp);
+      }
+      detail::grad_output_transform(stage, rows, p.tw, p.out_cp, Yg, Tb);
+      const T beta = u == first ? T(0) : T(1);
+      for (index_t xi = 0; xi < kPoints; ++xi)
+        gemm(true, false, K, C, Tb, T(1), Yg + xi * Tb * p.out_cp, p.out_cp, V + xi * Tb * p.in_cp, p.in_cp, beta,
+             acc + xi * P, C);
+    }
+  });
+  for (index_t c = 1; c < chunks; ++c) {
+    const T* q = partials + c * UW;
+    for (index_t e = 0; e < UW; ++e) partials[e] += q[e];
+  }
+  detail::weight_grad_transform(partials, P, dw);
+}
+
+}  // namespace ink::kernels::winograd
