@@ -35,30 +35,40 @@ namespace ink::kernels::winograd {
 constexpr index_t kOut = 2;      // output tile side
 constexpr index_t kIn = 4;       // input tile side: kOut + 3 - 1
 constexpr index_t kPoints = 16;  // points of a transformed tile: kIn * kIn
-// Tiles per unit of work, about: the unit's 16 GEMMs have this many rows, and its transformed
-// input and products (16 x tiles x channels each) stay near L2 for 64 channels.
+// Tiles per unit of work, about: the forward unit's 16 GEMMs have this many rows, and its
+// transformed input and products (16 x tiles x channels each) stay near L2 for 64 channels.
+// The weight gradient's GEMMs sum over a unit's tiles (their K), which wants more of them.
 constexpr index_t kTilesPerUnit = 128;
+constexpr index_t kTilesPerWeightGradUnit = 128;
 // Below this many input or output channels the transforms, which run per channel, cost more
 // than the multiplies they save (with one input channel there is nothing to sum).
 constexpr index_t kMinChannels = 16;
 
-// Whether the Winograd kernels compute this convolution (all three directions).
+// Whether the Winograd kernels compute this convolution (all three directions): a CPU with
+// AVX2 and a 3x3, stride-1, undilated, ungrouped window.
 inline bool applies(const Conv2dShape& s) {
   const Window2d& g = s.window;
-  return s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+  return active_isa() != Isa::generic && s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
          g.dilation_h == 1 && g.dilation_w == 1 && g.pad_h <= 2 && g.pad_w <= 2 && g.out_h() >= 1 &&
          g.out_w() >= 1 && g.channels >= kMinChannels && s.out_channels >= kMinChannels;
 }
 
 namespace detail {
 
-// A vector of channels: 64 bytes (one zmm register, two ymm, four xmm), through GCC's vector
-// extensions so the same source compiles for each ISA the wrappers below target.
-template <class T>
+// A vector of channels, through GCC's vector extensions: 64 bytes (a zmm register) in the
+// AVX-512 versions of the transforms, 32 (a ymm) in the AVX2 ones and in the weight transforms
+// (run once per call). Measured on the 512-channel and 64-channel shapes of bench_conv, the
+// AVX-512 transforms made the whole convolution up to 25% faster than running the AVX2 ones on
+// the same CPU. There is no portable version: without AVX2, convolutions take the im2col path
+// (applies() is false), which keeps the code every program compiles smaller.
+template <class T, int Bytes = 32>
 struct Chunk {
-  typedef T type __attribute__((vector_size(64)));
-  static constexpr index_t lanes = 64 / static_cast<index_t>(sizeof(T));
+  typedef T type __attribute__((vector_size(Bytes)));
+  static constexpr index_t lanes = Bytes / static_cast<index_t>(sizeof(T));
 };
+// Channels are padded to a multiple of the widest chunk.
+template <class T>
+constexpr index_t kChannelMultiple = Chunk<T, 64>::lanes;
 #define INK_WINOGRAD_INLINE __attribute__((always_inline)) inline
 
 template <class V, class T>
@@ -77,11 +87,19 @@ struct Element {
   using type = V;
 };
 template <>
-struct Element<Chunk<float>::type> {
+struct Element<Chunk<float, 32>::type> {
   using type = float;
 };
 template <>
-struct Element<Chunk<double>::type> {
+struct Element<Chunk<double, 32>::type> {
+  using type = double;
+};
+template <>
+struct Element<Chunk<float, 64>::type> {
+  using type = float;
+};
+template <>
+struct Element<Chunk<double, 64>::type> {
   using type = double;
 };
 
@@ -154,13 +172,10 @@ INK_WINOGRAD_INLINE void transform_2d(const V (&in)[P][P], V (&out)[Q][Q]) {
 }
 
 // dst[q * stride + i] = src[i * ld + q] for i < 8 channels (or columns) and q < count: eight
-// rows turned into eight-value columns, in registers when the CPU has AVX2 (gemm_transpose's
-// packing transpose), else one element at a time.
+// rows turned into eight-value columns in registers (gemm_transpose's packing transpose, AVX2).
 template <class T>
 void transpose8(const T* src, index_t ld, index_t count, T* dst, index_t stride) {
-  if (active_isa() != Isa::generic) return gemm_transpose::rows8(src, ld, count, dst, stride);
-  for (index_t q = 0; q < count; ++q)
-    for (index_t i = 0; i < 8; ++i) dst[q * stride + i] = src[i * ld + q];
+  gemm_transpose::rows8(src, ld, count, dst, stride);
 }
 
 // Input rows [y0, y0 + rows) x columns [x0, x0 + cols) of a [C, H, W] image, channels last and
@@ -188,34 +203,33 @@ void stage_rows(const T* image, index_t C, index_t H, index_t W, index_t y0, ind
   }
 }
 
-// The other way: out rows of [rows][cols][Kp] channels-last values written to rows [y0, y0 +
-// rows) x columns [0, cols) of each of the K planes of a [K, OH, OW] image (cols <= OW).
+// The other way: one row of `cols` channels-last values ([cols][Kp], readable up to cols
+// rounded up to 8) written to row y of each of the K planes of a [K, OH, OW] image (cols <= OW).
+// A last group of fewer than 8 columns goes through `spare` (8 * K values).
 template <class T>
-void unstage_rows(const T* src, index_t rows, index_t cols, index_t Kp, index_t K, index_t OH, index_t OW, index_t y0,
-                  T* image) {
-  for (index_t r = 0; r < rows; ++r) {
-    const T* row = src + r * cols * Kp;
-    T* out = image + (y0 + r) * OW;
-    index_t q = 0;
-    for (; q + 8 <= cols; q += 8) transpose8(row + q * Kp, Kp, K, out + q, OH * OW);
-    for (; q < cols; ++q)
-      for (index_t k = 0; k < K; ++k) out[k * OH * OW + q] = row[q * Kp + k];
-  }
+void unstage_row(const T* row, index_t cols, index_t Kp, index_t K, index_t OH, index_t OW, index_t y, T* image,
+                 T* spare) {
+  T* out = image + y * OW;
+  index_t q = 0;
+  for (; q + 8 <= cols; q += 8) transpose8(row + q * Kp, Kp, K, out + q, OH * OW);
+  if (q == cols) return;
+  transpose8(row + q * Kp, Kp, K, spare, index_t{8});
+  for (index_t k = 0; k < K; ++k) std::copy(spare + k * 8, spare + k * 8 + (cols - q), out + k * OH * OW + q);
 }
 
 // The hot loops, one body each, compiled per ISA by the wrappers below.
 
 // V[xi][t][c] for the unit's tiles t = lr * tw + tx: stage holds, per tile row lr, the 4 input
 // rows it reads ([lr][4][2*tw + 2][Cp]).
-template <class T>
+template <class T, int Bytes>
 INK_WINOGRAD_INLINE void input_transform_body(const T* stage, index_t rows, index_t tw, index_t Cp, T* V, index_t Tb) {
-  using Vec = typename Chunk<T>::type;
+  using Vec = typename Chunk<T, Bytes>::type;
   const index_t ws = 2 * tw + 2;
   for (index_t lr = 0; lr < rows; ++lr)
     for (index_t tx = 0; tx < tw; ++tx) {
       const T* base = stage + (lr * kIn * ws + kOut * tx) * Cp;
       T* out = V + (lr * tw + tx) * Cp;
-      for (index_t c = 0; c < Cp; c += Chunk<T>::lanes) {
+      for (index_t c = 0; c < Cp; c += Chunk<T, Bytes>::lanes) {
         Vec d[4][4], v[4][4];
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) load(d[i][j], base + (i * ws + j) * Cp + c);
@@ -227,14 +241,14 @@ INK_WINOGRAD_INLINE void input_transform_body(const T* stage, index_t rows, inde
 }
 
 // Tile row lr of the unit: out[i][2tx + j][k] (channels last, [2][2 * tw][Kp]) from M[xi][t][k].
-template <class T>
+template <class T, int Bytes>
 INK_WINOGRAD_INLINE void output_transform_body(const T* M, index_t Tb, index_t Kp, index_t lr, index_t tw, T* out) {
-  using Vec = typename Chunk<T>::type;
+  using Vec = typename Chunk<T, Bytes>::type;
   const index_t ws = 2 * tw;
   for (index_t tx = 0; tx < tw; ++tx) {
     const T* in = M + (lr * tw + tx) * Kp;
     T* o = out + kOut * tx * Kp;
-    for (index_t k = 0; k < Kp; k += Chunk<T>::lanes) {
+    for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes) {
       Vec m[4][4], r[2][2];
       for (int a = 0; a < 4; ++a)
         for (int b = 0; b < 4; ++b) load(m[a][b], in + (a * 4 + b) * Tb * Kp + k);
@@ -247,16 +261,16 @@ INK_WINOGRAD_INLINE void output_transform_body(const T* M, index_t Tb, index_t K
 
 // Yg[xi][t][k] = (A dy_tile A^T)[xi]: stage holds, per tile row, its 2 output-gradient rows
 // ([lr][2][2*tw][Kp], zero beyond the output).
-template <class T>
+template <class T, int Bytes>
 INK_WINOGRAD_INLINE void grad_output_transform_body(const T* stage, index_t rows, index_t tw, index_t Kp, T* Yg,
                                                     index_t Tb) {
-  using Vec = typename Chunk<T>::type;
+  using Vec = typename Chunk<T, Bytes>::type;
   const index_t ws = 2 * tw;
   for (index_t lr = 0; lr < rows; ++lr)
     for (index_t tx = 0; tx < tw; ++tx) {
       const T* base = stage + (lr * kOut * ws + kOut * tx) * Kp;
       T* out = Yg + (lr * tw + tx) * Kp;
-      for (index_t k = 0; k < Kp; k += Chunk<T>::lanes) {
+      for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes) {
         Vec d[2][2], v[4][4];
         for (int i = 0; i < 2; ++i)
           for (int j = 0; j < 2; ++j) load(d[i][j], base + (i * ws + j) * Kp + k);
@@ -267,20 +281,19 @@ INK_WINOGRAD_INLINE void grad_output_transform_body(const T* stage, index_t rows
     }
 }
 
-#define INK_WINOGRAD_VERSIONS(name, params, args)                                     \
-  template <class T>                                                                 \
-  INK_TARGET_AVX512 void name##_avx512 params { name##_body<T> args; }               \
-  template <class T>                                                                 \
-  INK_TARGET_AVX2 void name##_avx2 params { name##_body<T> args; }                   \
-  template <class T>                                                                 \
-  void name##_generic params { name##_body<T> args; }                                \
-  template <class T>                                                                 \
-  void name params {                                                                 \
-    switch (active_isa()) {                                                          \
-      case Isa::avx512: return name##_avx512<T> args;                                \
-      case Isa::avx2: return name##_avx2<T> args;                                    \
-      default: return name##_generic<T> args;                                        \
-    }                                                                                \
+#define INK_WINOGRAD_VERSIONS(name, params, args)                 \
+  template <class T>                                             \
+  INK_TARGET_AVX512 void name##_avx512 params {                  \
+    name##_body<T, 64> args;                                     \
+  }                                                              \
+  template <class T>                                             \
+  INK_TARGET_AVX2 void name##_avx2 params {                      \
+    name##_body<T, 32> args;                                     \
+  }                                                              \
+  template <class T>                                             \
+  void name params {                                             \
+    if (active_isa() == Isa::avx512) return name##_avx512<T> args; \
+    return name##_avx2<T> args;                                  \
   }
 
 INK_WINOGRAD_VERSIONS(input_transform, (const T* stage, index_t rows, index_t tw, index_t Cp, T* V, index_t Tb),
@@ -291,66 +304,56 @@ INK_WINOGRAD_VERSIONS(grad_output_transform, (const T* stage, index_t rows, inde
                       (stage, rows, tw, Kp, Yg, Tb))
 #undef INK_WINOGRAD_VERSIONS
 
+// Tap e = i * 3 + j of weight pair p: w[p][e], or for the adjoint pairs p = c * K + k the
+// flipped w[k][c][8 - e].
+template <class T>
+INK_WINOGRAD_INLINE T weight_tap(const T* w, index_t K, index_t C, bool adjoint, index_t p, int e) {
+  return adjoint ? w[((p % K) * C + p / K) * 9 + (8 - e)] : w[p * 9 + e];
+}
+
 // U[xi][p] = (G g_p G^T)[xi] for the P = K * C weight pairs p = k * C + c of w [K][C][3][3], or,
 // with `adjoint`, for the pairs p = c * K + k of the flipped, transposed weights
-// w'[c][k][i][j] = w[k][c][2 - i][2 - j] (the backward-data convolution's). Vectors of pairs.
+// w'[c][k][i][j] = w[k][c][2 - i][2 - j] (the backward-data convolution's). Vectors of pairs,
+// then one pair at a time for the last few.
 template <class T>
-void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
+INK_TARGET_AVX2 void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
   using Vec = typename Chunk<T>::type;
   constexpr index_t lanes = Chunk<T>::lanes;
   const index_t P = K * C;
-  auto source = [&](index_t p, int e) {  // tap e = i * 3 + j of pair p
-    if (!adjoint) return w[p * 9 + e];
-    const index_t c = p / K, k = p % K;
-    return w[(k * C + c) * 9 + (8 - e)];
-  };
-  auto one = [&](auto& g, index_t p, auto put) {
-    using V = std::remove_reference_t<decltype(g[0][0])>;
-    V u[4][4];
-    transform_2d<WeightTransform>(g, u);
-    for (int a = 0; a < 4; ++a)
-      for (int b = 0; b < 4; ++b) put(U + (a * 4 + b) * P + p, u[a][b]);
-  };
   index_t p = 0;
   for (; p + lanes <= P; p += lanes) {
-    Vec g[3][3];
+    Vec g[3][3] = {}, u[4][4];
     for (int e = 0; e < 9; ++e)
-      for (index_t l = 0; l < lanes; ++l) g[e / 3][e % 3][l] = source(p + l, e);
-    one(g, p, [](T* dst, const Vec& v) { store(dst, v); });
+      for (index_t l = 0; l < lanes; ++l) g[e / 3][e % 3][l] = weight_tap(w, K, C, adjoint, p + l, e);
+    transform_2d<WeightTransform>(g, u);
+    for (int a = 0; a < 16; ++a) store(U + a * P + p, u[a / 4][a % 4]);
   }
   for (; p < P; ++p) {
-    T g[3][3];
-    for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = source(p, e);
-    one(g, p, [](T* dst, T v) { *dst = v; });
+    T g[3][3], u[4][4];
+    for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = weight_tap(w, K, C, adjoint, p, e);
+    transform_2d<WeightTransform>(g, u);
+    for (int a = 0; a < 16; ++a) U[a * P + p] = u[a / 4][a % 4];
   }
 }
 
 // dw[p][3][3] = (G^T dU_p G) for the pairs p = k * C + c of dU[xi][p].
 template <class T>
-void weight_grad_transform(const T* dU, index_t P, T* dw) {
+INK_TARGET_AVX2 void weight_grad_transform(const T* dU, index_t P, T* dw) {
   using Vec = typename Chunk<T>::type;
   constexpr index_t lanes = Chunk<T>::lanes;
-  auto one = [&](auto& u, index_t p, auto put) {
-    using V = std::remove_reference_t<decltype(u[0][0])>;
-    V g[3][3];
-    transform_2d<WeightGradTransform>(u, g);
-    put(p, g);
-  };
   index_t p = 0;
   for (; p + lanes <= P; p += lanes) {
-    Vec u[4][4];
+    Vec u[4][4], g[3][3];
     for (int a = 0; a < 16; ++a) load(u[a / 4][a % 4], dU + a * P + p);
-    one(u, p, [&](index_t q, const Vec(&g)[3][3]) {
-      for (index_t l = 0; l < lanes; ++l)
-        for (int e = 0; e < 9; ++e) dw[(q + l) * 9 + e] = g[e / 3][e % 3][l];
-    });
+    transform_2d<WeightGradTransform>(u, g);
+    for (index_t l = 0; l < lanes; ++l)
+      for (int e = 0; e < 9; ++e) dw[(p + l) * 9 + e] = g[e / 3][e % 3][l];
   }
   for (; p < P; ++p) {
-    T u[4][4];
+    T u[4][4], g[3][3];
     for (int a = 0; a < 16; ++a) u[a / 4][a % 4] = dU[a * P + p];
-    one(u, p, [&](index_t q, const T(&g)[3][3]) {
-      for (int e = 0; e < 9; ++e) dw[q * 9 + e] = g[e / 3][e % 3];
-    });
+    transform_2d<WeightGradTransform>(u, g);
+    for (int e = 0; e < 9; ++e) dw[p * 9 + e] = g[e / 3][e % 3];
   }
 }
 
@@ -362,13 +365,14 @@ struct Plan {
   index_t rows_of(index_t u) const { return std::min(rows_per_unit, batch * th - u * rows_per_unit); }
 };
 template <class T>
-Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, index_t pad_h, index_t pad_w) {
+Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, index_t pad_h, index_t pad_w,
+          index_t tiles_per_unit = kTilesPerUnit) {
   Plan p{batch, in_c, out_c, H, W, pad_h, pad_w, H + 2 * pad_h - 2, W + 2 * pad_w - 2, 0, 0, 0, 0, 0, 0};
   p.th = conv_detail::ceil_div(p.OH, kOut);
   p.tw = conv_detail::ceil_div(p.OW, kOut);
-  p.rows_per_unit = std::clamp<index_t>(conv_detail::ceil_div(kTilesPerUnit, p.tw), 1, p.th * batch);
+  p.rows_per_unit = std::clamp<index_t>(conv_detail::ceil_div(tiles_per_unit, p.tw), 1, p.th * batch);
   p.units = conv_detail::ceil_div(batch * p.th, p.rows_per_unit);
-  const index_t lanes = Chunk<T>::lanes;
+  const index_t lanes = kChannelMultiple<T>;
   p.in_cp = conv_detail::ceil_div(in_c, lanes) * lanes;
   p.out_cp = conv_detail::ceil_div(out_c, lanes) * lanes;
   return p;
@@ -401,13 +405,15 @@ void convolve(const T* x, const T* U, T* y, const Plan& p) {
            T(0), M + xi * Tb * p.out_cp, p.out_cp);
     // Each tile row's outputs, channels last, then into the NCHW planes (the rows and columns
     // that exist: the last tiles may overhang the output).
-    T* out = ws.get<T>(kSlotCaller2, static_cast<std::size_t>(kOut * 2 * p.tw * p.out_cp));
+    // (8 columns more than a tile row's 2 * tw, for unstage_row's last group, then its spare.)
+    const index_t row_values = kOut * 2 * p.tw * p.out_cp, pad = 8 * p.out_cp;
+    T* out = ws.get<T>(kSlotCaller2, static_cast<std::size_t>(row_values + pad + 8 * p.out_c));
     for (index_t lr = 0; lr < rows; ++lr) {
       const index_t r = u * p.rows_per_unit + lr, n = r / p.th, oy = kOut * (r % p.th);
       output_transform(M, Tb, p.out_cp, lr, p.tw, out);
       for (index_t i = 0; i < std::min<index_t>(kOut, p.OH - oy); ++i)
-        unstage_rows(out + i * 2 * p.tw * p.out_cp, index_t{1}, p.OW, p.out_cp, p.out_c, p.OH, p.OW, oy + i,
-                     y + n * p.out_c * p.OH * p.OW);
+        unstage_row(out + i * 2 * p.tw * p.out_cp, p.OW, p.out_cp, p.out_c, p.OH, p.OW, oy + i,
+                    y + n * p.out_c * p.OH * p.OW, out + row_values + pad);
     }
   });
 }
@@ -442,7 +448,8 @@ void backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) {
 template <class T>
 void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   const Window2d& g = s.window;
-  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
+  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w,
+                                         kTilesPerWeightGradUnit);
   const index_t K = s.out_channels, C = g.channels, P = K * C, UW = kPoints * P;
   const index_t chunks = conv_detail::weight_grad_chunks(p.units, UW);
   T* partials = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * UW));
