@@ -44,7 +44,7 @@ TEST_CASE("conv2d: values and gradients for stride, padding, dilation, groups, r
 
 // The fused convolution kernels cut work by shape: one image in bands of output rows (at least
 // 256 output positions, or a batch of one), a 1x1 stride-1 convolution multiplying the image
-// itself, or several small images per GEMM. Each path against the same convolution written as
+// itself, several small images per GEMM, or Winograd tiles for 3x3 stride-1 windows. Each path against the same convolution written as
 // per-group matmuls, and the gradients of each (gradcheck / gradgradcheck in double).
 TEST_CASE("conv2d tiling paths: pointwise, banded and grouped images agree with matmuls") {
   Generator gen(31);
@@ -77,6 +77,12 @@ TEST_CASE("conv2d tiling paths: pointwise, banded and grouped images agree with 
              {randn<double>({1, 2, 16, 16}, gen).requires_grad_(), randn<double>({3, 2, 3, 3}, gen).requires_grad_()});
   check_both([](const Vec& v) { return conv_transpose2d(v[0], v[1], Tensor<double>(), {.stride = 2, .padding = 1}); },
              {randn<double>({3, 2, 5, 5}, gen).requires_grad_(), randn<double>({2, 3, 4, 4}, gen).requires_grad_()});
+  // 3x3 stride 1 with 16 channels each way: the Winograd kernels (on CPUs with AVX2), all three
+  // directions and their gradients, padding 1 and (transposed) 0
+  check_both([](const Vec& v) { return conv2d(v[0], v[1], Tensor<double>(), {.padding = 1}); },
+             {randn<double>({2, 16, 3, 5}, gen).requires_grad_(), randn<double>({16, 16, 3, 3}, gen).requires_grad_()});
+  check_both([](const Vec& v) { return conv_transpose2d(v[0], v[1], Tensor<double>(), {}); },
+             {randn<double>({1, 16, 2, 3}, gen).requires_grad_(), randn<double>({16, 16, 3, 3}, gen).requires_grad_()});
 }
 
 TEST_CASE("conv2d rejects bad shapes with messages that name them") {
