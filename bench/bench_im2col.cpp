@@ -1,9 +1,9 @@
-// im2col (row copies, phases) and col2im (row adds, gathers), include/ink/kernels/im2col.hpp,
+// im2col and col2im, each in both versions (row copies and gathers, include/ink/kernels/im2col.hpp),
 // on the windows of the example models: one image per call, as the convolution kernels call
 // them. Reports the time per patch-matrix element ("time/elem", in seconds with SI prefix) and bytes moved per second
 // (the patch matrix written or read once, the image read or written once). The versions'
-// choice (im2col_prefers_phases / col2im_prefers_gather) was read off this program's output.
-//   build/bench/bench/bench_im2col [--benchmark_filter=phases]
+// choice (im2col_prefers_gather / col2im_prefers_gather) was read off this program's output.
+//   build/bench/bench/bench_im2col [--benchmark_filter=gather]
 // Arguments of each case: channels, height = width, kernel, stride, padding.
 #include <benchmark/benchmark.h>
 
@@ -15,7 +15,7 @@ namespace {
 using ink::index_t;
 using ink::kernels::Window2d;
 
-enum class Kernel { Im2colRows, Im2colPhases, Col2imRows, Col2imGather };
+enum class Kernel { Im2colRows, Im2colGather, Col2imRows, Col2imGather };
 
 template <Kernel K>
 void BM_window(benchmark::State& state) {
@@ -26,8 +26,8 @@ void BM_window(benchmark::State& state) {
   std::vector<float> cols(static_cast<std::size_t>(g.patch_size() * g.out_h() * g.out_w()), 1.0f);
   for (auto _ : state) {
     if constexpr (K == Kernel::Im2colRows) ink::kernels::im2col_rows(x.data(), g, cols.data());
+    if constexpr (K == Kernel::Im2colGather) ink::kernels::im2col_gather(x.data(), g, cols.data());
     if constexpr (K == Kernel::Col2imRows) ink::kernels::col2im_rows(cols.data(), g, x.data());
-    if constexpr (K == Kernel::Im2colPhases) ink::kernels::im2col_phases(x.data(), g, cols.data());
     if constexpr (K == Kernel::Col2imGather) ink::kernels::col2im_gather(cols.data(), g, x.data());
     benchmark::DoNotOptimize(cols.data());
     benchmark::DoNotOptimize(x.data());
@@ -49,8 +49,8 @@ void shapes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_window<Kernel::Im2colRows>)->Name("im2col/rows")->Apply(shapes);
+BENCHMARK(BM_window<Kernel::Im2colGather>)->Name("im2col/gather")->Apply(shapes);
 BENCHMARK(BM_window<Kernel::Col2imRows>)->Name("col2im/rows")->Apply(shapes);
-BENCHMARK(BM_window<Kernel::Im2colPhases>)->Name("im2col/phases")->Apply(shapes);
 BENCHMARK(BM_window<Kernel::Col2imGather>)->Name("col2im/gather")->Apply(shapes);
 
 BENCHMARK_MAIN();

@@ -310,18 +310,17 @@ void col2im_naive(const T* cols, const kernels::Window2d& g, T* x, index_t ld) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "", float, double) {
-  // Every version (im2col: row copies, phases; col2im: row adds, gathers; each picks one by
-  // shape) on every geometry, whole
+  // Both versions (row copies and gathers; im2col picks one by shape) on every geometry, whole
   // and in a band of output rows.
   using Im2col = void (*)(const TestType*, const kernels::Window2d&, TestType*, TestType, index_t, index_t, index_t);
   using Col2im = void (*)(const TestType*, const kernels::Window2d&, TestType*, index_t, index_t, index_t);
   const std::pair<const char*, std::pair<Im2col, Col2im>> versions[] = {
       {"rows", {kernels::im2col_rows<TestType>, kernels::col2im_rows<TestType>}},
-      {"phases / gather", {kernels::im2col_phases<TestType>, kernels::col2im_gather<TestType>}},
+      {"gather", {kernels::im2col_gather<TestType>, kernels::col2im_gather<TestType>}},
       {"chosen", {kernels::im2col<TestType>, kernels::col2im<TestType>}}};
   std::mt19937 rng(17);
   auto pick = [&](int lo, int hi) { return static_cast<index_t>(std::uniform_int_distribution<int>(lo, hi)(rng)); };
-  int tested = 0, phased = 0;
+  int tested = 0, gathered = 0;
   for (int trial = 0; trial < 300; ++trial) {
     kernels::Window2d g{pick(1, 3), pick(1, 13), trial % 3 ? pick(1, 13) : pick(14, 40), pick(1, 5), pick(1, 5)};
     g.stride_h = pick(1, 3), g.stride_w = pick(1, 3);
@@ -329,7 +328,7 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
     g.dilation_h = pick(1, 3), g.dilation_w = pick(1, 3);
     if (g.out_h() <= 0 || g.out_w() <= 0) continue;
     ++tested;
-    phased += kernels::im2col_prefers_phases(g);
+    gathered += kernels::im2col_prefers_gather(g);
     const index_t oh = g.out_h(), ow = g.out_w(), L = oh * ow, P = g.patch_size(), ld = L + pick(0, 3);
     std::vector<TestType> x(static_cast<std::size_t>(g.channels * g.height * g.width));
     for (auto& v : x) v = static_cast<TestType>(std::uniform_real_distribution<double>(-1, 1)(rng));
@@ -370,8 +369,8 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
     }
   }
   CHECK(tested > 100);
-  CHECK(phased > 20);
-  CHECK(tested - phased > 20);
+  CHECK(gathered > 20);
+  CHECK(tested - gathered > 20);
 }
 
 // max_pool2d_argmax against a plain scan of each window (first maximum in row-major order, a

@@ -3,7 +3,6 @@
 // Part of kernels/: raw pointers, one image (one batch element) per call.
 #pragma once
 #include <algorithm>
-#include <cstring>
 
 #include "ink/core/config.hpp"
 #include "ink/kernels/workspace.hpp"
@@ -45,7 +44,7 @@ inline ValidRange valid_columns(index_t out_w, index_t width, index_t stride, in
 // im2col_rows: each output row splits into a padded head, an interior and a padded tail,
 // computed once per (i, j); the interior is a plain copy at stride 1, which the compiler
 // vectorises, instead of a bounds check per element. Good for long rows at stride 1; on short
-// or strided rows its per-row work dominates (see im2col_phases).
+// or strided rows its per-row work dominates (see im2col_gather).
 template <class T>
 void im2col_rows(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
                  index_t oy_end = -1) {
@@ -106,9 +105,85 @@ void col2im_rows(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t
       }
 }
 
-// The gather version of col2im, for short or strided rows (7x7 outputs of a 4x4 stride-2
-// convolution: per 7-element row, col2im_rows spent more on bounds and loop control than on
-// adding, and im2col + col2im were 31% of a DCGAN training step).
+// The gather versions, for short or strided rows (7x7 outputs of a 4x4 stride-2 convolution:
+// per 7-element row, im2col_rows spent more on bounds and loop control than on copying, and
+// im2col + col2im were 31% of a DCGAN training step). Per channel, the input rows the band
+// reads are copied once into a buffer with pad_value borders; every (i, j) row of the patch
+// matrix is then one branch-free gather through a table of the output positions' offsets in
+// that buffer, the same table for every channel and (i, j).
+namespace im2col_detail {
+// The band's padded channel buffer: `rows` x `width` elements, row r holding input row
+// first_y + r and column q input column q - pad_w; then the offset table, one entry per
+// output position of the band.
+template <class T>
+struct GatherScratch {
+  T* channel;
+  index_t* offsets;
+  index_t first_y, rows, width;
+
+  GatherScratch(const Window2d& g, index_t oy_begin, index_t oy_end) {
+    const index_t ow = g.out_w(), band = oy_end - oy_begin;
+    first_y = oy_begin * g.stride_h - g.pad_h;
+    rows = (band - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
+    // At least the padded width; more when the window overhangs it (a geometry where
+    // out_w()'s division truncated a negative numerator towards zero).
+    width = std::max(g.width + 2 * g.pad_w, (ow - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1);
+    const std::size_t channel_bytes = (static_cast<std::size_t>(rows * width) * sizeof(T) + 63) / 64 * 64;
+    auto* base = thread_workspace().get<unsigned char>(kSlotWindow, channel_bytes + static_cast<std::size_t>(band * ow) * sizeof(index_t));
+    channel = reinterpret_cast<T*>(base);
+    offsets = reinterpret_cast<index_t*>(base + channel_bytes);
+    for (index_t oy = 0; oy < band; ++oy)
+      for (index_t ox = 0; ox < ow; ++ox) offsets[oy * ow + ox] = oy * g.stride_h * width + ox * g.stride_w;
+  }
+
+  // Input channel c (of x) into the buffer, pad_value outside the image.
+  void load(const T* x, const Window2d& g, index_t c, T pad_value) {
+    for (index_t r = 0; r < rows; ++r) {
+      T* d = channel + r * width;
+      const index_t y = first_y + r;
+      if (y < 0 || y >= g.height) {
+        std::fill(d, d + width, pad_value);
+        continue;
+      }
+      std::fill(d, d + g.pad_w, pad_value);
+      std::copy_n(x + (c * g.height + y) * g.width, g.width, d + g.pad_w);
+      std::fill(d + g.pad_w + g.width, d + width, pad_value);
+    }
+  }
+
+  // The buffer's image part back into channel c of x.
+  void store(T* x, const Window2d& g, index_t c) const {
+    for (index_t r = 0; r < rows; ++r) {
+      const index_t y = first_y + r;
+      if (y >= 0 && y < g.height) std::copy_n(channel + r * width + g.pad_w, g.width, x + (c * g.height + y) * g.width);
+    }
+  }
+
+  // Where patch element (i, j) of output position 0 lies in the buffer.
+  const T* tap(const Window2d& g, index_t i, index_t j) const { return channel + i * g.dilation_h * width + j * g.dilation_w; }
+};
+}  // namespace im2col_detail
+
+template <class T>
+void im2col_gather(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
+                   index_t oy_end = -1) {
+  if (oy_end < 0) oy_end = g.out_h();
+  const index_t n = (oy_end - oy_begin) * g.out_w();
+  if (ld == 0) ld = n;
+  if (n <= 0) return;
+  im2col_detail::GatherScratch<T> s(g, oy_begin, oy_end);
+  const index_t* __restrict off = s.offsets;
+  for (index_t c = 0; c < g.channels; ++c) {
+    s.load(x, g, c, pad_value);
+    for (index_t i = 0; i < g.kernel_h; ++i)
+      for (index_t j = 0; j < g.kernel_w; ++j) {
+        T* __restrict row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
+        const T* __restrict src = s.tap(g, i, j);
+        for (index_t l = 0; l < n; ++l) row[l] = src[off[l]];
+      }
+  }
+}
+
 // col2im the other way round: per pixel, the sum of the patch-matrix entries that im2col copied
 // from it, read through a table built once per call (for every channel): pixel p's entries are
 // terms[start[p] .. start[p+1]), offsets into one channel's block of cols, in (i, j) order.
@@ -160,114 +235,17 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
   }
 }
 
-// The phase version of im2col, for strided windows and short rows: per channel, the input rows
-// the band reads are copied once into a buffer with pad_value borders and each row split into
-// its stride_w phases (columns q with q % stride_w == 0, 1, ...), so that every output row of
-// every (i, j) row of the patch matrix is ow consecutive values of one phase: a short copy in
-// fixed-size vector moves instead of a gather through an offset table per element. (The same
-// idea for col2im, adding short runs into the phases, measured slower than both col2im versions
-// on the 4x4 stride-2 windows: 1.8-3.7 ns per element against 1.0-1.1 for the gather.)
-namespace im2col_detail {
-// The band's phase-split channel buffer: `rows` input rows from first_y, each `phases` runs of
-// `phase_width` values; padded column q (image column q - pad_w) of row r is at
-// (r * phases + q % phases) * phase_width + q / phases.
-template <class T>
-struct PhaseScratch {
-  T* buffer;
-  index_t first_y, rows, width, phases, phase_width;
-
-  PhaseScratch(const Window2d& g, index_t oy_begin, index_t oy_end) {
-    const index_t ow = g.out_w(), band = oy_end - oy_begin;
-    first_y = oy_begin * g.stride_h - g.pad_h;
-    rows = (band - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1;
-    width = std::max(g.width + 2 * g.pad_w, (ow - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1);
-    phases = g.stride_w;
-    phase_width = (width + phases - 1) / phases;
-    buffer = thread_workspace().get<T>(kSlotWindow, static_cast<std::size_t>(rows * phases * phase_width));
-  }
-  // Input channel c (of x) into the buffer, pad_value outside the image (and in the unused
-  // tail of the last phase).
-  void load(const T* x, const Window2d& g, index_t c, T pad_value) {
-    for (index_t r = 0; r < rows; ++r) {
-      const index_t y = first_y + r;
-      T* d = buffer + r * phases * phase_width;
-      if (y < 0 || y >= g.height) {
-        std::fill(d, d + phases * phase_width, pad_value);
-        continue;
-      }
-      const T* src = x + (c * g.height + y) * g.width;
-      for (index_t ph = 0; ph < phases; ++ph) {
-        // Entry t is padded column t * phases + ph, image column t * phases + ph - pad_w:
-        // inside the image for t in [lo, hi).
-        const index_t first_col = ph - g.pad_w;
-        const index_t lo = std::min(phase_width, first_col >= 0 ? 0 : (-first_col + phases - 1) / phases);
-        const index_t hi = std::clamp<index_t>((g.width - first_col + phases - 1) / phases, lo, phase_width);
-        T* e = d + ph * phase_width;
-        std::fill(e, e + lo, pad_value);
-        const T* from = src + first_col;
-        for (index_t t = lo; t < hi; ++t) e[t] = from[t * phases];
-        std::fill(e + hi, e + phase_width, pad_value);
-      }
-    }
-  }
-  // Where patch element (i, j) of output position (oy, 0) of the band lies in the buffer.
-  T* tap(const Window2d& g, index_t oy, index_t i, index_t j) const {
-    const index_t r = oy * g.stride_h + i * g.dilation_h, q = j * g.dilation_w;
-    return buffer + (r * phases + q % phases) * phase_width + q / phases;
-  }
-};
-
-// dst[0..n) = src[0..n) in 16-byte moves of a fixed size (the last one overlapping the one
-// before), which the compiler emits as vector moves; a loop of run-time length over a 7-wide
-// row stays scalar at the baseline ISA.
-template <class T>
-inline void copy_run(const T* src, index_t n, T* dst) {
-  constexpr index_t k = 16 / static_cast<index_t>(sizeof(T));
-  if (n < k) {
-    for (index_t i = 0; i < n; ++i) dst[i] = src[i];
-    return;
-  }
-  for (index_t i = 0; i + k < n; i += k) std::memcpy(dst + i, src + i, 16);
-  std::memcpy(dst + n - k, src + n - k, 16);
-}
-}  // namespace im2col_detail
-
-template <class T>
-void im2col_phases(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
-                   index_t oy_end = -1) {
-  if (oy_end < 0) oy_end = g.out_h();
-  const index_t ow = g.out_w(), band = oy_end - oy_begin, n = band * ow;
-  if (ld == 0) ld = n;
-  if (n <= 0) return;
-  im2col_detail::PhaseScratch<T> s(g, oy_begin, oy_end);
-  for (index_t c = 0; c < g.channels; ++c) {
-    s.load(x, g, c, pad_value);
-    for (index_t i = 0; i < g.kernel_h; ++i)
-      for (index_t j = 0; j < g.kernel_w; ++j) {
-        T* row = cols + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
-        const T* src = s.tap(g, 0, i, j);
-        const index_t step = g.stride_h * s.phases * s.phase_width;  // one output row down
-        for (index_t oy = 0; oy < band; ++oy) im2col_detail::copy_run(src + oy * step, ow, row + oy * ow);
-      }
-  }
-}
-
-// Which version each picks, from bench/bench_im2col (docs/kernels.md, convolution tuning log
-// items 9 and 17): im2col copies rows for long stride-1 rows (0.29 ns per element on 28-wide
-// rows against 0.35 for the phases) and takes the phases for strided windows and rows shorter
-// than 20 (1.5-3.5x faster than the gather on the 4x4 stride-2 windows measured, 1.2x faster
-// than row copies on 14-wide rows); col2im gathers on strided windows and rows shorter than 10
-// (1.25-2.5x faster than row copies there) when there are channels enough to repay the table it
-// builds per call.
-inline bool im2col_prefers_phases(const Window2d& g) { return g.stride_w != 1 || g.out_w() < 20; }
-inline bool col2im_prefers_gather(const Window2d& g) {
-  return (g.stride_w != 1 || g.out_w() < 10) && g.channels >= 4;
-}
+// Which version each picks, from bench/bench_im2col (docs/kernels.md): gathers win on strided
+// windows and on rows shorter than 10 (on the 7- and 14-wide outputs measured, im2col 1.7-2.5x
+// and col2im 1.25-2.5x faster), row copies on long stride-1 rows (2x on 28-wide rows). The
+// gather col2im builds its table per call, which a single channel does not repay.
+inline bool im2col_prefers_gather(const Window2d& g) { return g.stride_w != 1 || g.out_w() < 10; }
+inline bool col2im_prefers_gather(const Window2d& g) { return im2col_prefers_gather(g) && g.channels >= 4; }
 
 template <class T>
 void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
             index_t oy_end = -1) {
-  if (im2col_prefers_phases(g)) im2col_phases(x, g, cols, pad_value, ld, oy_begin, oy_end);
+  if (im2col_prefers_gather(g)) im2col_gather(x, g, cols, pad_value, ld, oy_begin, oy_end);
   else im2col_rows(x, g, cols, pad_value, ld, oy_begin, oy_end);
 }
 
