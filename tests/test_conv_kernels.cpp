@@ -17,26 +17,14 @@
 #include <ink/kernels/conv.hpp>
 #include <ink/kernels/conv_reference.hpp>
 
+#include "isa_support.hpp"
+
 using namespace ink;
+using ink::testing::IsaGuard;
+using ink::testing::supported_isas;
 using namespace ink::kernels;
 
 namespace {
-
-struct IsaGuard {
-  Isa isa = active_isa();
-  int threads = get_num_threads();
-  ~IsaGuard() {
-    set_active_isa(isa);
-    set_num_threads(threads);
-  }
-};
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
-    if (isa_supported(isa)) out.push_back(isa);
-  return out;
-}
 
 template <class T>
 std::vector<T> random_values(index_t n, std::mt19937& rng) {

@@ -17,29 +17,16 @@
 #include <ink/kernels/im2col.hpp>
 #include <ink/kernels/pooling.hpp>
 
+#include "isa_support.hpp"
+
 using namespace ink;
+using ink::testing::IsaGuard;
+using ink::testing::supported_isas;
 using ink::kernels::gemm;
 using ink::kernels::gemm_batched;
 using ink::kernels::gemm_reference;
 
 namespace {
-
-// Restores the process-wide ISA and thread count when a test section ends.
-struct IsaGuard {
-  Isa isa = active_isa();
-  int threads = get_num_threads();
-  ~IsaGuard() {
-    set_active_isa(isa);
-    set_num_threads(threads);
-  }
-};
-
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
-    if (isa_supported(isa)) out.push_back(isa);
-  return out;
-}
 
 template <class T>
 std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
