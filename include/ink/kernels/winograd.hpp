@@ -35,22 +35,24 @@ namespace ink::kernels::winograd {
 constexpr index_t kOut = 2;      // output tile side
 constexpr index_t kIn = 4;       // input tile side: kOut + 3 - 1
 constexpr index_t kPoints = 16;  // points of a transformed tile: kIn * kIn
-// Tiles per unit of work, about: the forward unit's 16 GEMMs have this many rows, and its
-// transformed input and products (16 x tiles x channels each) stay near L2 for 64 channels.
-// The weight gradient's GEMMs sum over a unit's tiles (their K), which wants more of them.
+// Tiles per unit of work, about: the unit's 16 GEMMs have this many rows (forward) or sum over
+// this many tiles (weight gradient), and its transformed input and products (16 x tiles x
+// channels each) stay near L2 for 64 channels. (256 for the weight gradient measured no faster
+// on bench_conv's shape b.)
 constexpr index_t kTilesPerUnit = 128;
-constexpr index_t kTilesPerWeightGradUnit = 128;
-// Below this many input or output channels the transforms, which run per channel, cost more
-// than the multiplies they save (with one input channel there is nothing to sum).
+// The transforms work on vectors of 16 channels (AVX-512 floats), padded with zeros: below 16
+// channels a vector is part padding, and the GEMMs' K or N too short to pay for the
+// transforms. The im2col path takes those (no measurement below 32 channels yet).
 constexpr index_t kMinChannels = 16;
 
 // Whether the Winograd kernels compute this convolution (all three directions): a CPU with
 // AVX2 and a 3x3, stride-1, undilated, ungrouped window.
 inline bool applies(const Conv2dShape& s) {
   const Window2d& g = s.window;
-  return active_isa() != Isa::generic && s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.dilation_h == 1 && g.dilation_w == 1 && g.pad_h <= 2 && g.pad_w <= 2 && g.out_h() >= 1 &&
-         g.out_w() >= 1 && g.channels >= kMinChannels && s.out_channels >= kMinChannels;
+  return active_isa() != Isa::generic && s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 &&
+         g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.pad_h <= 2 &&
+         g.pad_w <= 2 && g.out_h() >= 1 && g.out_w() >= 1 && g.channels >= kMinChannels &&
+         s.out_channels >= kMinChannels;
 }
 
 namespace detail {
@@ -171,15 +173,9 @@ INK_WINOGRAD_INLINE void transform_2d(const V (&in)[P][P], V (&out)[Q][Q]) {
   for (int a = 0; a < Q; ++a) F::apply(cols[a], out[a]);
 }
 
-// dst[q * stride + i] = src[i * ld + q] for i < 8 channels (or columns) and q < count: eight
-// rows turned into eight-value columns in registers (gemm_transpose's packing transpose, AVX2).
-template <class T>
-void transpose8(const T* src, index_t ld, index_t count, T* dst, index_t stride) {
-  gemm_transpose::rows8(src, ld, count, dst, stride);
-}
-
 // Input rows [y0, y0 + rows) x columns [x0, x0 + cols) of a [C, H, W] image, channels last and
-// zero outside the image and for channels C..Cp-1: dst[r][q][c].
+// zero outside the image and for channels C..Cp-1: dst[r][q][c]. Eight channels at a time go
+// through gemm_transpose::rows8 (the GEMM packing's 8x8 register transpose, AVX2).
 template <class T>
 void stage_rows(const T* image, index_t C, index_t H, index_t W, index_t y0, index_t x0, index_t rows, index_t cols,
                 index_t Cp, T* dst) {
@@ -195,7 +191,7 @@ void stage_rows(const T* image, index_t C, index_t H, index_t W, index_t y0, ind
     std::fill(row + q1 * Cp, row + cols * Cp, T(0));
     const T* src = image + y * W + x0 + q0;
     index_t c = 0;
-    for (; c + 8 <= C; c += 8) transpose8(src + c * H * W, H * W, q1 - q0, row + q0 * Cp + c, Cp);
+    for (; c + 8 <= C; c += 8) gemm_transpose::rows8(src + c * H * W, H * W, q1 - q0, row + q0 * Cp + c, Cp);
     for (; c < C; ++c)
       for (index_t q = q0; q < q1; ++q) row[q * Cp + c] = src[c * H * W + q - q0];
     if (C < Cp)
@@ -204,16 +200,17 @@ void stage_rows(const T* image, index_t C, index_t H, index_t W, index_t y0, ind
 }
 
 // The other way: one row of `cols` channels-last values ([cols][Kp], readable up to cols
-// rounded up to 8) written to row y of each of the K planes of a [K, OH, OW] image (cols <= OW).
-// A last group of fewer than 8 columns goes through `spare` (8 * K values).
+// rounded up to 8) written to row y of each of the K planes of a [K, OH, OW] image (cols <= OW),
+// eight columns at a time through rows8; a last group of fewer than 8 goes through `spare`
+// (8 * K values).
 template <class T>
 void unstage_row(const T* row, index_t cols, index_t Kp, index_t K, index_t OH, index_t OW, index_t y, T* image,
                  T* spare) {
   T* out = image + y * OW;
   index_t q = 0;
-  for (; q + 8 <= cols; q += 8) transpose8(row + q * Kp, Kp, K, out + q, OH * OW);
+  for (; q + 8 <= cols; q += 8) gemm_transpose::rows8(row + q * Kp, Kp, K, out + q, OH * OW);
   if (q == cols) return;
-  transpose8(row + q * Kp, Kp, K, spare, index_t{8});
+  gemm_transpose::rows8(row + q * Kp, Kp, K, spare, index_t{8});
   for (index_t k = 0; k < K; ++k) std::copy(spare + k * 8, spare + k * 8 + (cols - q), out + k * OH * OW + q);
 }
 
@@ -365,12 +362,11 @@ struct Plan {
   index_t rows_of(index_t u) const { return std::min(rows_per_unit, batch * th - u * rows_per_unit); }
 };
 template <class T>
-Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, index_t pad_h, index_t pad_w,
-          index_t tiles_per_unit = kTilesPerUnit) {
+Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, index_t pad_h, index_t pad_w) {
   Plan p{batch, in_c, out_c, H, W, pad_h, pad_w, H + 2 * pad_h - 2, W + 2 * pad_w - 2, 0, 0, 0, 0, 0, 0};
   p.th = conv_detail::ceil_div(p.OH, kOut);
   p.tw = conv_detail::ceil_div(p.OW, kOut);
-  p.rows_per_unit = std::clamp<index_t>(conv_detail::ceil_div(tiles_per_unit, p.tw), 1, p.th * batch);
+  p.rows_per_unit = std::clamp<index_t>(conv_detail::ceil_div(kTilesPerUnit, p.tw), 1, p.th * batch);
   p.units = conv_detail::ceil_div(batch * p.th, p.rows_per_unit);
   const index_t lanes = kChannelMultiple<T>;
   p.in_cp = conv_detail::ceil_div(in_c, lanes) * lanes;
@@ -448,8 +444,7 @@ void backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) {
 template <class T>
 void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   const Window2d& g = s.window;
-  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w,
-                                         kTilesPerWeightGradUnit);
+  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
   const index_t K = s.out_channels, C = g.channels, P = K * C, UW = kPoints * P;
   const index_t chunks = conv_detail::weight_grad_chunks(p.units, UW);
   T* partials = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * UW));
