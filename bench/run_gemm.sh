@@ -17,13 +17,19 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" --target bench_gemm >/dev/null
 
 out="$build/bench_gemm.json"
-# The environment pins OpenBLAS to its Haswell (AVX2) kernels; unset that here only, so
-# OpenBLAS runs its AVX-512 kernels. Its worker threads stop spinning quickly
+# The environment pins OpenBLAS to its Haswell (AVX2) kernels, and OpenBLAS 0.3.21 does not
+# recognise every AVX-512 CPU by itself (on an Intel Xeon with AVX512-FP16 it fell back to its
+# SSE3 "Prescott" kernels: 22 GFLOP/s on 1024^3). So here only, its kernel is named from the
+# CPU's flags (SkylakeX with AVX-512, Haswell with AVX2). Its worker threads stop spinning quickly
 # (OPENBLAS_THREAD_TIMEOUT) so that they do not steal the second core from the next benchmark.
 # OpenMP threads are pinned (OMP_PROC_BIND=true; override it to compare): unpinned, with
 # background jobs on the machine, Linux often put both of the process's threads on one core,
 # and a 2-thread 256^3 GEMM took 12 ms instead of 0.16 ms (ink and Eigen alike).
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 OMP_PROC_BIND="${OMP_PROC_BIND:-true}" \
+openblas_core=Prescott
+grep -qw avx2 /proc/cpuinfo && openblas_core=Haswell
+grep -qw avx512f /proc/cpuinfo && openblas_core=SkylakeX
+env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE="${OPENBLAS_CORE:-$openblas_core}" OPENBLAS_THREAD_TIMEOUT=4 \
+  OMP_PROC_BIND="${OMP_PROC_BIND:-true}" \
   "$build/bench/bench_gemm" --benchmark_repetitions="${REPS:-5}" --benchmark_enable_random_interleaving=true \
   --benchmark_report_aggregates_only=true --benchmark_out="$out" --benchmark_out_format=json \
   --benchmark_min_time="${MIN_TIME:-0.2}" "$@" >/dev/null
