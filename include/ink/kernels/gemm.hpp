@@ -47,22 +47,30 @@ void scale_c(index_t M, index_t N, T beta, T* C, index_t ldc) {
 }
 
 // What the blocked frame needs of a micro-kernel: its tile and block sizes, its packing
-// functions and its tile function. The frame below takes it as data, so it is compiled once
-// per T rather than once per ISA (the three copies were ~12 KB of every program's code); the
-// calls through pointers happen once per packed panel and once per MR x NR tile, each of
-// which does at least KC multiply-adds per element.
+// functions and its table of tile kernels. The frame below takes it as data, so it is compiled
+// once per T rather than once per ISA (the three copies were ~12 KB of every program's code).
+// The frame calls the tile kernel straight from the table, so a tile costs one indirect call,
+// as when the frame was a template on the kernel (it shows at K = 9, where a tile is ~50
+// cycles of work).
 template <class T>
 struct KernelDesc {
+  using Fn = void (*)(index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta, int m, int last);
   int MR, NR;
+  int lanes;       // columns per vector: a tile of n columns uses ceil(n / lanes) vectors
+  int heights[2];  // a tile of m rows uses kernels[0] if m <= heights[0], kernels[1] if m <= heights[1]
   index_t KC, NC, MC;
   void (*pack_a)(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst);
   void (*pack_b)(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst);
-  void (*tile)(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta);
+  Fn kernels[3][3];  // [height][vectors - 1]; (m rows, `last` valid lanes in the last vector)
 };
 
 template <class Kern, class T>
 constexpr KernelDesc<T> describe() {
-  return {Kern::MR, Kern::NR, Kern::KC, Kern::NC, Kern::MC, &Kern::pack_a, &Kern::pack_b, &Kern::tile};
+  KernelDesc<T> d{Kern::MR, Kern::NR, Kern::kLanes, {Kern::kHeights[0], Kern::kHeights[1]},
+                  Kern::KC, Kern::NC, Kern::MC, &Kern::pack_a, &Kern::pack_b, {}};
+  for (int h = 0; h < 3; ++h)
+    for (int v = 0; v < Kern::NV; ++v) d.kernels[h][v] = Kern::kTable[h][v];
+  return d;
 }
 
 // Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k.
@@ -94,10 +102,13 @@ void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, 
         k.pack_b(trans_b, B, ldb, pc, kb, jc, nb, bp);
         for (index_t ir = 0; ir < mb; ir += MR) {
           const int m = static_cast<int>(std::min(MR, mb - ir));
+          const auto& row = k.kernels[m <= k.heights[0] ? 0 : m <= k.heights[1] ? 1 : 2];
           T* c = C + (ic + ir) * ldc + jc;
-          for (index_t jr = 0; jr < nb; jr += NR)
-            k.tile(m, static_cast<int>(std::min(NR, nb - jr)), kb, ap + ir * kb, bp + jr * kb, c + jr, ldc, alpha,
-                   beta_now);
+          for (index_t jr = 0; jr < nb; jr += NR) {
+            const int n = static_cast<int>(std::min(NR, nb - jr));
+            const int nv = (n + k.lanes - 1) / k.lanes;
+            row[nv - 1](kb, ap + ir * kb, bp + jr * kb, c + jr, ldc, alpha, beta_now, m, n - (nv - 1) * k.lanes);
+          }
         }
       }
     }

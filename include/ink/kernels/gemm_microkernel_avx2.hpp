@@ -104,7 +104,8 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
 
 #undef INK_AVX2_INLINE
 
-// The tile shape and the kernel variants (height x vector count) the frame calls.
+// The tile shape and the kernel variants (height x vector count) the frame calls: an m x n
+// tile runs kTable[h][nv - 1], h the first of kHeights >= m, nv the vectors that cover n.
 template <class T>
 struct Kernel {
   static constexpr int kLanes = Vec<T>::lanes;
@@ -141,14 +142,6 @@ struct Kernel {
   static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
     if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
     else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
-  }
-
-  // C tile of m <= MR rows and n <= NR columns: the shortest kernel that covers m rows, with
-  // the fewest vectors that cover n columns.
-  static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {
-    const int nv = (n + kLanes - 1) / kLanes;
-    const int h = m <= kHeights[0] ? 0 : m <= kHeights[1] ? 1 : 2;
-    kTable[h][nv - 1](kc, a, b, c, ldc, alpha, beta, m, n - (nv - 1) * kLanes);
   }
 };
 

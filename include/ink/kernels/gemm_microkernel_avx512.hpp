@@ -72,8 +72,8 @@ INK_AVX512_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T*& a, c
 // Computes M rows x NV vectors of a tile and stores the top m <= M rows, `last` lanes of the
 // last vector: A is packed MR values per k and zero-padded past the matrix's last row, B is
 // packed NR values per k (gemm_pack.hpp). The frame instantiates three heights (Kernel's
-// kHeights) times NV = 1..3 vectors rather than one kernel per edge shape: the 24 exact-shape
-// kernels took about 1 s longer to compile, in every program that includes ink. An edge tile
+// kHeights) times NV = 1..3 vectors rather than one kernel per edge shape: with the 24
+// exact-shape kernels, a file calling only gemm<float> took 0.6 s longer to compile. An edge tile
 // computes padded rows it does not store; Kernel::kHeights says why that costs little. Every
 // element of C sees the same operations whatever the tile, so the result does not depend on
 // how C was split between threads.
@@ -129,7 +129,8 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
 
 #undef INK_AVX512_INLINE
 
-// The tile shape and the kernel variants (height x vector count) the frame calls.
+// The tile shape and the kernel variants (height x vector count) the frame calls: an m x n
+// tile runs kTable[h][nv - 1], h the first of kHeights >= m, nv the vectors that cover n.
 template <class T>
 struct Kernel {
   static constexpr int kLanes = Vec<T>::lanes;
@@ -171,14 +172,6 @@ struct Kernel {
   static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
     if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
     else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
-  }
-
-  // C tile of m <= MR rows and n <= NR columns: the shortest kernel that covers m rows, with
-  // the fewest vectors that cover n columns.
-  static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {
-    const int nv = (n + kLanes - 1) / kLanes;
-    const int h = m <= kHeights[0] ? 0 : m <= kHeights[1] ? 1 : 2;
-    kTable[h][nv - 1](kc, a, b, c, ldc, alpha, beta, m, n - (nv - 1) * kLanes);
   }
 };
 
