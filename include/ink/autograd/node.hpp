@@ -4,7 +4,6 @@
 // their grad(). Part of autograd/.
 #pragma once
 #include <cstddef>
-#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -25,6 +24,9 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b);
 namespace ink::autograd {
 
 template <class T>
+class BackwardFn;
+
+template <class T>
 class Node : public std::enable_shared_from_this<Node<T>> {
  public:
   virtual ~Node() = default;
@@ -40,8 +42,58 @@ class Node : public std::enable_shared_from_this<Node<T>> {
   std::vector<std::shared_ptr<Node<T>>> next_;
   template <class U>
   friend std::shared_ptr<Node<U>> gradient_edge(const Tensor<U>&);
-  template <class U, class F>
-  friend void record(const char*, const Tensor<U>*, std::size_t, Tensor<U>&, F&&, bool);
+  template <class U>
+  friend void record_node(const char*, const Tensor<U>*, std::size_t, Tensor<U>&, BackwardFn<U>, bool);
+};
+
+// The backward closure of one op, type-erased: f(grad of output, output) -> {grad of each
+// input}. Lighter than std::function, which every op's closure used to go through: the closure
+// is never copied, so each closure type costs one small thunk (call or destroy) instead of
+// std::function's invoker and manager (with a copy constructor and RTTI). ~100 closures are
+// compiled into a program that builds a model, so this is part of every user's compile time.
+template <class T>
+class BackwardFn {
+ public:
+  using Result = std::vector<Tensor<T>>;
+
+  BackwardFn() = default;
+  template <class F>
+  explicit BackwardFn(F&& f)
+      : obj_(new std::decay_t<F>(std::forward<F>(f))), thunk_(&thunk<std::decay_t<F>>) {}
+  BackwardFn(BackwardFn&& o) noexcept : obj_(std::exchange(o.obj_, nullptr)), thunk_(o.thunk_) {}
+  BackwardFn& operator=(BackwardFn&& o) noexcept {
+    if (this != &o) {
+      reset();
+      obj_ = std::exchange(o.obj_, nullptr);
+      thunk_ = o.thunk_;
+    }
+    return *this;
+  }
+  ~BackwardFn() { reset(); }
+
+  explicit operator bool() const { return obj_ != nullptr; }
+  Result operator()(const Tensor<T>& grad_output, const Tensor<T>& output) const {
+    return thunk_(obj_, &grad_output, &output);
+  }
+  // Destroys the closure (and the tensors it saved).
+  void reset() {
+    if (obj_) thunk_(std::exchange(obj_, nullptr), nullptr, nullptr);
+  }
+
+ private:
+  // Calls the closure, or with null tensors deletes it: one function per closure type.
+  template <class F>
+  static Result thunk(void* obj, const Tensor<T>* grad_output, const Tensor<T>* output) {
+    F* f = static_cast<F*>(obj);
+    if (!grad_output) {
+      delete f;
+      return {};
+    }
+    return (*f)(*grad_output, *output);
+  }
+
+  void* obj_ = nullptr;
+  Result (*thunk_)(void*, const Tensor<T>*, const Tensor<T>*) = nullptr;
 };
 
 // The backward of one op, given as a function of (grad of output, output). The output is
@@ -50,14 +102,13 @@ class Node : public std::enable_shared_from_this<Node<T>> {
 template <class T>
 class FunctionNode final : public Node<T> {
  public:
-  using Backward = std::function<std::vector<Tensor<T>>(const Tensor<T>&, const Tensor<T>&)>;
-  FunctionNode(std::string name, Backward backward) : name_(std::move(name)), backward_(std::move(backward)) {}
+  FunctionNode(const char* name, BackwardFn<T> backward) : name_(name), backward_(std::move(backward)) {}
 
   std::string name() const override { return name_; }
 
   std::vector<Tensor<T>> apply(const Tensor<T>& grad_output) override {
     if (!backward_)
-      throw AutogradError(name_ + ": trying to backward through the graph a second time (or "
+      throw AutogradError(std::string(name_) + ": trying to backward through the graph a second time (or "
                           "directly access saved tensors after they have already been freed). "
                           "Pass retain_graph = true to the first backward() if you need to "
                           "backward twice.");
@@ -70,15 +121,15 @@ class FunctionNode final : public Node<T> {
   }
 
   void release_saved() override {
-    backward_ = nullptr;
+    backward_.reset();
     saved_output_ = Tensor<T>();
   }
 
   void save_output(const Tensor<T>& out) { saved_output_ = out.detach(); }
 
  private:
-  std::string name_;
-  Backward backward_;
+  const char* name_;  // a string literal at every call site
+  BackwardFn<T> backward_;
   Tensor<T> saved_output_;
 };
 
@@ -136,9 +187,23 @@ bool needs_grad(const Tensor<T>* inputs, std::size_t n) {
   return false;
 }
 
-// Records `out` as computed from `inputs` by an op called `name` whose backward is
-// `backward(grad_out, out) -> {grad of each input}`. Does nothing unless grad mode is on and
-// an input requires grad. With save_output, backward receives the output tensor.
+// Records `out` as computed from `inputs` by an op called `name` (a string literal) whose
+// backward is `backward(grad_out, out) -> {grad of each input}`, when an input requires grad
+// (the caller checked). With save_output, backward receives the output tensor. Not a template
+// on the closure: the node is built by one function per T, not one per op.
+template <class T>
+void record_node(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>& out,
+                 BackwardFn<T> backward, bool save_output) {
+  auto node = std::make_shared<FunctionNode<T>>(name, std::move(backward));
+  node->next_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) node->next_.push_back(gradient_edge(inputs[i]));
+  if (save_output) node->save_output(out);
+  out.meta().grad_fn = std::move(node);
+}
+
+// Records `out` as computed from `inputs` by an op called `name` (a string literal) whose
+// backward is `backward(grad_out, out) -> {grad of each input}`. Does nothing unless grad mode
+// is on and an input requires grad. With save_output, backward receives the output tensor.
 template <class T, class F>
 void record(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>& out, F&& backward,
             bool save_output) {
@@ -146,11 +211,7 @@ void record(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>&
   // machinery is compiled for the integer instantiations of the ops.
   if constexpr (std::is_floating_point_v<T>) {
     if (!needs_grad(inputs, n)) return;
-    auto node = std::make_shared<FunctionNode<T>>(name, std::forward<F>(backward));
-    node->next_.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) node->next_.push_back(gradient_edge(inputs[i]));
-    if (save_output) node->save_output(out);
-    out.meta().grad_fn = std::move(node);
+    record_node(name, inputs, n, out, BackwardFn<T>(std::forward<F>(backward)), save_output);
   }
 }
 

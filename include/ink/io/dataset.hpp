@@ -7,12 +7,13 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <filesystem>
-#include <future>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ink/core/random.hpp"
@@ -214,12 +215,25 @@ class DataLoader {
         current_ = {};
         return;
       }
-      current_ = pending_.valid() ? pending_.get() : make(next_);
+      if (pending_) {
+        pending_->worker.join();
+        const std::unique_ptr<Pending> done = std::move(pending_);
+        if (done->error) std::rethrow_exception(done->error);
+        current_ = std::move(done->batch);
+      } else {
+        current_ = make(next_);
+      }
       ++next_;
-      if (prefetch_ && next_ < batches_)
-        pending_ = std::async(std::launch::async, [d = dataset_, o = order_, k = next_, b = batch_size_] {
-          return collate(*d, *o, k * b, std::min(b, o->size() - k * b));
+      if (prefetch_ && next_ < batches_) {
+        pending_ = std::make_unique<Pending>();
+        pending_->worker = std::thread([p = pending_.get(), d = dataset_, o = order_, k = next_, b = batch_size_] {
+          try {
+            p->batch = collate(*d, *o, k * b, std::min(b, o->size() - k * b));
+          } catch (...) {
+            p->error = std::current_exception();
+          }
         });
+      }
     }
     Batch make(std::size_t k) const {
       return collate(*dataset_, *order_, k * batch_size_, std::min(batch_size_, order_->size() - k * batch_size_));
@@ -231,8 +245,19 @@ class DataLoader {
     bool prefetch_;
     std::size_t next_ = 0;
     bool done_ = false;
+    // The next batch, built on a background thread. A plain thread rather than std::async:
+    // <future> and async's shared state cost every program that includes ink ~0.5 s of
+    // compile time. The worker writes only into its own heap-held Pending.
+    struct Pending {
+      std::thread worker;
+      Batch batch;
+      std::exception_ptr error;
+      ~Pending() {
+        if (worker.joinable()) worker.join();  // an iterator dropped early waits for its batch
+      }
+    };
     Batch current_;
-    std::future<Batch> pending_;  // the next batch, being built (its destructor waits for it)
+    std::unique_ptr<Pending> pending_;
   };
 
   Iterator begin() {

@@ -46,20 +46,47 @@ void scale_c(index_t M, index_t N, T beta, T* C, index_t ldc) {
   }
 }
 
-// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel Kern.
+// What the blocked frame needs of a micro-kernel: its tile and block sizes, its packing
+// functions and its table of tile kernels. The frame below takes it as data, so it is compiled
+// once per T rather than once per ISA (the three copies were ~12 KB of every program's code).
+// The frame calls the tile kernel straight from the table, so a tile costs one indirect call,
+// as when the frame was a template on the kernel (it shows at K = 9, where a tile is ~50
+// cycles of work).
+template <class T>
+struct KernelDesc {
+  using Fn = void (*)(index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta, int m, int last);
+  int MR, NR;
+  int lanes;       // columns per vector: a tile of n columns uses ceil(n / lanes) vectors
+  int heights[2];  // a tile of m rows uses kernels[0] if m <= heights[0], kernels[1] if m <= heights[1]
+  index_t KC, NC, MC;
+  void (*pack_a)(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst);
+  void (*pack_b)(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst);
+  Fn kernels[3][3];  // [height][vectors - 1]; (m rows, `last` valid lanes in the last vector)
+};
+
+template <class Kern, class T>
+constexpr KernelDesc<T> describe() {
+  KernelDesc<T> d{Kern::MR, Kern::NR, Kern::kLanes, {Kern::kHeights[0], Kern::kHeights[1]},
+                  Kern::KC, Kern::NC, Kern::MC, &Kern::pack_a, &Kern::pack_b, {}};
+  for (int h = 0; h < 3; ++h)
+    for (int v = 0; v < Kern::NV; ++v) d.kernels[h][v] = Kern::kTable[h][v];
+  return d;
+}
+
+// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k.
 // Loop order (outer to inner): MC rows of C, KC slices of K (pack the MC x KC block of A, once:
 // it waits in L3 and each MR x KC micro-panel of it stays in L1 while used), NC columns (pack
 // the KC x NC block of B: it stays in L2), MR rows, NR columns (the micro-kernel streams its
 // B micro-panel from L2). The K blocking depends on K alone and tiles sit on the global
 // MR x NR grid, so every element of C sees the same operations in the same order whatever the
 // split between threads.
-template <class Kern, class T>
-void gemm_block(bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, index_t n1, index_t K,
-                T alpha, const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
-  constexpr int MR = Kern::MR, NR = Kern::NR;
-  const index_t kc_max = balanced_block(K, Kern::KC, 8);
-  const index_t mc_max = balanced_block(m1 - m0, Kern::MC, MR);
-  const index_t nc_max = balanced_block(n1 - n0, Kern::NC, NR);
+template <class T>
+void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, index_t n1,
+                index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  const index_t MR = k.MR, NR = k.NR;
+  const index_t kc_max = balanced_block(K, k.KC, 8);
+  const index_t mc_max = balanced_block(m1 - m0, k.MC, MR);
+  const index_t nc_max = balanced_block(n1 - n0, k.NC, NR);
   Workspace& ws = thread_workspace();
   T* ap = ws.get<T>(kSlotGemmPackA, static_cast<std::size_t>(mc_max * kc_max));
   T* bp = ws.get<T>(kSlotGemmPackB, static_cast<std::size_t>(kc_max * nc_max));
@@ -68,18 +95,20 @@ void gemm_block(bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, 
     for (index_t pc = 0; pc < K; pc += kc_max) {
       const index_t kb = std::min(kc_max, K - pc);
       for (index_t ir = 0; ir < mb; ir += MR)
-        Kern::pack_a(trans_a, A, lda, ic + ir, static_cast<int>(std::min<index_t>(MR, mb - ir)), pc, kb,
-                     ap + ir * kb);
+        k.pack_a(trans_a, A, lda, ic + ir, static_cast<int>(std::min(MR, mb - ir)), pc, kb, ap + ir * kb);
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
       for (index_t jc = n0; jc < n1; jc += nc_max) {
         const index_t nb = std::min(nc_max, n1 - jc);
-        Kern::pack_b(trans_b, B, ldb, pc, kb, jc, nb, bp);
+        k.pack_b(trans_b, B, ldb, pc, kb, jc, nb, bp);
         for (index_t ir = 0; ir < mb; ir += MR) {
-          const int m = static_cast<int>(std::min<index_t>(MR, mb - ir));
+          const int m = static_cast<int>(std::min(MR, mb - ir));
+          const auto& row = k.kernels[m <= k.heights[0] ? 0 : m <= k.heights[1] ? 1 : 2];
           T* c = C + (ic + ir) * ldc + jc;
-          for (index_t jr = 0; jr < nb; jr += NR)
-            Kern::tile(m, static_cast<int>(std::min<index_t>(NR, nb - jr)), kb, ap + ir * kb, bp + jr * kb,
-                       c + jr, ldc, alpha, beta_now);
+          for (index_t jr = 0; jr < nb; jr += NR) {
+            const int n = static_cast<int>(std::min(NR, nb - jr));
+            const int nv = (n + k.lanes - 1) / k.lanes;
+            row[nv - 1](kb, ap + ir * kb, bp + jr * kb, c + jr, ldc, alpha, beta_now, m, n - (nv - 1) * k.lanes);
+          }
         }
       }
     }
@@ -94,9 +123,8 @@ struct Split {
 // Chooses the split with the least work on the busiest thread, counted per unit of K in
 // multiply-adds: its C area, plus packing (about 16 multiply-adds per packed element: each
 // thread packs A for its rows, and B for its columns once per MC block of its rows).
-template <class Kern>
-Split choose_split(index_t M, index_t N, int threads) {
-  const index_t mt = ceil_div(M, Kern::MR), nt = ceil_div(N, Kern::NR);
+inline Split choose_split(index_t M, index_t N, int threads, index_t MR, index_t NR, index_t MC) {
+  const index_t mt = ceil_div(M, MR), nt = ceil_div(N, NR);
   Split best;
   index_t best_cost = -1;
   for (int t = threads; t >= 1; --t) {
@@ -104,9 +132,9 @@ Split choose_split(index_t M, index_t N, int threads) {
       if (t % tm != 0) continue;
       const int tn = t / tm;
       if (tm > mt || tn > nt) continue;
-      const index_t rows = std::min(M, ceil_div(mt, tm) * Kern::MR);
-      const index_t cols = std::min(N, ceil_div(nt, tn) * Kern::NR);
-      const index_t cost = rows * cols + 16 * (rows + cols * ceil_div(rows, Kern::MC));
+      const index_t rows = std::min(M, ceil_div(mt, tm) * MR);
+      const index_t cols = std::min(N, ceil_div(nt, tn) * NR);
+      const index_t cost = rows * cols + 16 * (rows + cols * ceil_div(rows, MC));
       if (best_cost < 0 || cost < best_cost) {
         best_cost = cost;
         best = {tm, tn};
@@ -116,26 +144,26 @@ Split choose_split(index_t M, index_t N, int threads) {
   return best;
 }
 
-template <class Kern, class T>
-void gemm_blocked(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, const T* A,
-                  index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+template <class T>
+void gemm_blocked(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha,
+                  const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
   const int threads = (M * N * K < kMinParallelWork || omp_in_parallel()) ? 1 : get_num_threads();
-  const Split s = choose_split<Kern>(M, N, threads);
+  const Split s = choose_split(M, N, threads, k.MR, k.NR, k.MC);
   const int parts = s.tm * s.tn;
   if (parts == 1) {
-    gemm_block<Kern>(trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_block(k, trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   // Bands are whole MR x NR tiles, cut as evenly as the tile counts allow; one part per thread
   // (parallel_for's chunks are the parts when there are as many threads as parts).
-  const index_t mt = ceil_div(M, Kern::MR), nt = ceil_div(N, Kern::NR);
+  const index_t mt = ceil_div(M, k.MR), nt = ceil_div(N, k.NR);
   parallel_for(0, parts, 1, [&](index_t first, index_t last) {
     for (index_t p = first; p < last; ++p) {
       const index_t pi = p / s.tn, pj = p % s.tn;
-      const index_t m0 = std::min(M, mt * pi / s.tm * Kern::MR), m1 = std::min(M, mt * (pi + 1) / s.tm * Kern::MR);
-      const index_t n0 = std::min(N, nt * pj / s.tn * Kern::NR), n1 = std::min(N, nt * (pj + 1) / s.tn * Kern::NR);
+      const index_t m0 = std::min(M, mt * pi / s.tm * k.MR), m1 = std::min(M, mt * (pi + 1) / s.tm * k.MR);
+      const index_t n0 = std::min(N, nt * pj / s.tn * k.NR), n1 = std::min(N, nt * (pj + 1) / s.tn * k.NR);
       if (m0 < m1 && n0 < n1)
-        gemm_block<Kern>(trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_block(k, trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
     }
   });
 }
@@ -157,19 +185,12 @@ void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, 
     gemm_detail::scale_c(M, N, beta, C, ldc);
     return;
   }
-  switch (active_isa()) {
-    case Isa::avx512:
-      gemm_detail::gemm_blocked<gemm_avx512::Kernel<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                         beta, C, ldc);
-      return;
-    case Isa::avx2:
-      gemm_detail::gemm_blocked<gemm_avx2::Kernel<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                       beta, C, ldc);
-      return;
-    default:
-      gemm_detail::gemm_blocked<gemm_generic::Kernel<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                          beta, C, ldc);
-  }
+  static constexpr gemm_detail::KernelDesc<T> kAvx512 = gemm_detail::describe<gemm_avx512::Kernel<T>, T>();
+  static constexpr gemm_detail::KernelDesc<T> kAvx2 = gemm_detail::describe<gemm_avx2::Kernel<T>, T>();
+  static constexpr gemm_detail::KernelDesc<T> kGeneric = gemm_detail::describe<gemm_generic::Kernel<T>, T>();
+  const Isa isa = active_isa();
+  gemm_detail::gemm_blocked(isa == Isa::avx512 ? kAvx512 : isa == Isa::avx2 ? kAvx2 : kGeneric, trans_a, trans_b, M, N,
+                            K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // `batch` independent GEMMs with the same shapes; GEMM b reads A + b*stride_a, B + b*stride_b

@@ -51,12 +51,13 @@ INK_AVX2_INLINE __m256d mul(__m256d a, __m256d b) { return _mm256_mul_pd(a, b); 
 INK_AVX2_INLINE __m256 add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
 INK_AVX2_INLINE __m256d add(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
 
-// Same contract as gemm_avx512::micro_kernel: the top-left M x (NV vectors) of a tile from
-// packed panels, `last` valid lanes in the last vector, C = alpha * acc + beta * C.
+// Same contract as gemm_avx512::micro_kernel: M rows x NV vectors of a tile from packed
+// panels, the top m <= M rows stored, `last` valid lanes in the last vector,
+// C = alpha * acc + beta * C.
 // Masked loads and stores (vmaskmov) are slow on AMD, so full vectors use plain ones.
 template <class T, int MR, int NR, int M, int NV>
 INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c,
-                                  index_t ldc, T alpha, T beta, int last) {
+                                  index_t ldc, T alpha, T beta, int m, int last) {
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[M][NV];
@@ -85,6 +86,7 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
   const R va = set1(alpha), vb = set1(beta);
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i) {
+    if (i == m) break;
     T* ci = c + i * ldc;
 #pragma GCC unroll 2
     for (int j = 0; j < NV; ++j) {
@@ -102,7 +104,8 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
 
 #undef INK_AVX2_INLINE
 
-// The tile shape and the table of edge variants the frame calls.
+// The tile shape and the kernel variants (height x vector count) the frame calls: an m x n
+// tile runs kTable[h][nv - 1], h the first of kHeights >= m, nv the vectors that cover n.
 template <class T>
 struct Kernel {
   static constexpr int kLanes = Vec<T>::lanes;
@@ -111,6 +114,10 @@ struct Kernel {
   static constexpr int MR = 6;
   static constexpr int NV = 2;
   static constexpr int NR = NV * kLanes;
+  // Edge tiles of up to 2 or 4 rows use shorter kernels: with at most 8 accumulators a kernel
+  // waits on FMA latency (4 cycles per k), so 1 to 4 rows cost what exact-height kernels
+  // would, and M = 16 or 32 (6 + 6 + 4, 5 x 6 + 2) lose nothing to the padded rows.
+  static constexpr int kHeights[] = {2, 4, MR};
   // The A micro-panel (6 x KC) stays in L1, the B block (KC x NC) in L2; see docs/kernels.md.
   static constexpr index_t KC = 256;
   static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;
@@ -118,17 +125,15 @@ struct Kernel {
   // once per MC rows.
   static constexpr index_t MC = sizeof(T) == 4 ? 2046 : 1020;
 
-  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int);
+  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int, int);
 
   template <int M, int... V>
   static constexpr std::array<Fn, NV> row(std::integer_sequence<int, V...>) {
     return {&micro_kernel<T, MR, NR, M, V + 1>...};
   }
-  template <int... Mi>
-  static constexpr std::array<std::array<Fn, NV>, MR> table(std::integer_sequence<int, Mi...>) {
-    return {row<Mi + 1>(std::make_integer_sequence<int, NV>{})...};
-  }
-  static constexpr std::array<std::array<Fn, NV>, MR> kTable = table(std::make_integer_sequence<int, MR>{});
+  static constexpr std::array<std::array<Fn, NV>, 3> kTable = {
+      row<kHeights[0]>(std::make_integer_sequence<int, NV>{}), row<kHeights[1]>(std::make_integer_sequence<int, NV>{}),
+      row<kHeights[2]>(std::make_integer_sequence<int, NV>{})};
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
@@ -137,12 +142,6 @@ struct Kernel {
   static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
     if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
     else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
-  }
-
-  // C tile of m <= MR rows and n <= NR columns.
-  static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {
-    const int nv = (n + kLanes - 1) / kLanes;
-    kTable[m - 1][nv - 1](kc, a, b, c, ldc, alpha, beta, n - (nv - 1) * kLanes);
   }
 };
 

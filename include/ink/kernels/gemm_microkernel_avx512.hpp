@@ -69,15 +69,18 @@ INK_AVX512_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T*& a, c
   b += NR;
 }
 
-// Computes the top-left M x (NV vectors) of a tile: A is packed MR values per k, B is packed
-// NR values per k (gemm_pack.hpp), and `last` lanes of the last vector are valid. M < MR and
-// NV < NR / lanes are the edge tiles: they do only the work the edge needs, with the same
-// per-element operations as a full tile, so the result of an element does not depend on which
-// tile shape computed it (and hence not on how C was split between threads).
+// Computes M rows x NV vectors of a tile and stores the top m <= M rows, `last` lanes of the
+// last vector: A is packed MR values per k and zero-padded past the matrix's last row, B is
+// packed NR values per k (gemm_pack.hpp). The frame instantiates three heights (Kernel's
+// kHeights) times NV = 1..3 vectors rather than one kernel per edge shape: with the 24
+// exact-shape kernels, a file calling only gemm<float> took 0.6 s longer to compile. An edge tile
+// computes padded rows it does not store; Kernel::kHeights says why that costs little. Every
+// element of C sees the same operations whatever the tile, so the result does not depend on
+// how C was split between threads.
 // C = alpha * acc + beta * C; beta == 0 writes C without reading it.
 template <class T, int MR, int NR, int M, int NV>
-INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c,
-                                    index_t ldc, T alpha, T beta, int last) {
+INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta,
+                                    int m, int last) {
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[M][NV];
@@ -97,8 +100,7 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c,
   // With beta == 0 C is only written, and the prefetches would be wasted loads (measured on
   // 32x784x9, where every K slice is the first: 76 -> 83 GFLOP/s without them).
   if (beta != T(0))
-#pragma GCC unroll 16
-    for (int i = 0; i < M; ++i) {
+    for (int i = 0; i < m; ++i) {
       const char* ci = reinterpret_cast<const char*>(c + i * ldc);
 #pragma GCC unroll 4
       for (int j = 0; j < NV; ++j) _mm_prefetch(ci + j * 64, _MM_HINT_T0);
@@ -112,6 +114,7 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c,
   const R va = set1(alpha), vb = set1(beta);
 #pragma GCC unroll 16
   for (int i = 0; i < M; ++i) {
+    if (i == m) break;
     T* ci = c + i * ldc;
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) {
@@ -126,7 +129,8 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c,
 
 #undef INK_AVX512_INLINE
 
-// The tile shape and the table of edge variants the frame calls.
+// The tile shape and the kernel variants (height x vector count) the frame calls: an m x n
+// tile runs kTable[h][nv - 1], h the first of kHeights >= m, nv the vectors that cover n.
 template <class T>
 struct Kernel {
   static constexpr int kLanes = Vec<T>::lanes;
@@ -137,6 +141,10 @@ struct Kernel {
   static constexpr int MR = 8;
   static constexpr int NV = 3;
   static constexpr int NR = NV * kLanes;
+  // Edge tiles of up to 2 or 4 rows use shorter kernels, which cost about what exact-height
+  // ones would: with fewer than 8 accumulators, a kernel waits on FMA latency (4 cycles per k
+  // for 1 or 2 rows), and 4 x 3 = 12 accumulators keep both FMA pipes busy (6 cycles per k).
+  static constexpr int kHeights[] = {2, 4, MR};
   // KC: the A micro-panel (MR x KC) stays in L1 (8 KiB of 32 for float) while the packed B
   // block (KC x NC) streams from L2 (480 KiB of 1 MiB). See docs/kernels.md.
   static constexpr index_t KC = 256;
@@ -144,17 +152,15 @@ struct Kernel {
   // MC: the packed MC x KC block of A (2 MiB) waits in L3; B is packed once per MC rows.
   static constexpr index_t MC = sizeof(T) == 4 ? 2048 : 1024;
 
-  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int);
+  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int, int);
 
   template <int M, int... V>
   static constexpr std::array<Fn, NV> row(std::integer_sequence<int, V...>) {
     return {&micro_kernel<T, MR, NR, M, V + 1>...};
   }
-  template <int... Mi>
-  static constexpr std::array<std::array<Fn, NV>, MR> table(std::integer_sequence<int, Mi...>) {
-    return {row<Mi + 1>(std::make_integer_sequence<int, NV>{})...};
-  }
-  static constexpr std::array<std::array<Fn, NV>, MR> kTable = table(std::make_integer_sequence<int, MR>{});
+  static constexpr std::array<std::array<Fn, NV>, 3> kTable = {
+      row<kHeights[0]>(std::make_integer_sequence<int, NV>{}), row<kHeights[1]>(std::make_integer_sequence<int, NV>{}),
+      row<kHeights[2]>(std::make_integer_sequence<int, NV>{})};
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     // A full micro-panel of a non-transposed A is a transpose of 8 rows: in registers (A is
@@ -166,12 +172,6 @@ struct Kernel {
   static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
     if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
     else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
-  }
-
-  // C tile of m <= MR rows and n <= NR columns.
-  static void tile(int m, int n, index_t kc, const T* a, const T* b, T* c, index_t ldc, T alpha, T beta) {
-    const int nv = (n + kLanes - 1) / kLanes;
-    kTable[m - 1][nv - 1](kc, a, b, c, ldc, alpha, beta, n - (nv - 1) * kLanes);
   }
 };
 

@@ -2,6 +2,8 @@
 // loops over a small register tile that the compiler vectorises for the baseline ISA (SSE2 on
 // x86-64). Part of kernels/; driven by the blocked frame in gemm.hpp.
 #pragma once
+#include <array>
+
 #include "ink/core/config.hpp"
 #include "ink/kernels/gemm_pack.hpp"
 
@@ -29,8 +31,8 @@ struct Kernel {
   // C tile of m <= MR rows and n <= NR columns. The packed panels are zero-padded to MR x NR,
   // so the loops always run over the full tile (fixed trip counts the compiler unrolls and
   // vectorises) and only the stores are trimmed to the edge.
-  static void tile(int m, int n, index_t kc, const T* __restrict a, const T* __restrict b, T* c,
-                   index_t ldc, T alpha, T beta) {
+  static void tile(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc, T alpha, T beta,
+                   int m, int n) {
     T acc[MR][NR] = {};
     for (index_t k = 0; k < kc; ++k) {
       for (int i = 0; i < MR; ++i)
@@ -46,6 +48,14 @@ struct Kernel {
       }
     }
   }
+
+  // The frame's view of this kernel (gemm.hpp): one height and one "vector" of NR columns, so
+  // every tile runs tile() with n = `last`.
+  using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int, int);
+  static constexpr int NV = 1;
+  static constexpr int kLanes = NR;
+  static constexpr int kHeights[] = {MR, MR, MR};
+  static constexpr std::array<std::array<Fn, NV>, 3> kTable = {{{&tile}, {&tile}, {&tile}}};
 };
 
 }  // namespace ink::kernels::gemm_generic

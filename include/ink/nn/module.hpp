@@ -50,9 +50,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   }
   template <class M>
   std::shared_ptr<M> register_module(const std::string& n, std::shared_ptr<M> m) {
-    check_new_name(n);
-    INK_CHECK(ValueError, m != nullptr, name(), ".register_module: submodule '", n, "' is null");
-    children_.emplace_back(n, m);
+    register_child(n, m);
     return m;
   }
 
@@ -142,6 +140,13 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   }
 
  private:
+  // register_module's work, not a template on the submodule's type: one copy per T instead of
+  // one per layer class a program registers.
+  void register_child(const std::string& n, std::shared_ptr<Module<T>> m) {
+    check_new_name(n);
+    INK_CHECK(ValueError, m != nullptr, name(), ".register_module: submodule '", n, "' is null");
+    children_.emplace_back(n, std::move(m));
+  }
   void check_new_name(const std::string& n) const {
     INK_CHECK(ValueError, !n.empty() && n.find('.') == std::string::npos, name(), ": invalid member name '", n,
                       "' (must be non-empty and contain no '.')");

@@ -19,8 +19,7 @@ class Sequential : public Module<T> {
 
   template <class M>
   std::shared_ptr<M> push_back(std::shared_ptr<M> m) {
-    this->register_module(std::to_string(layers_.size()), m);
-    layers_.push_back(m);
+    append(m);
     return m;
   }
 
@@ -38,6 +37,13 @@ class Sequential : public Module<T> {
   }
 
  private:
+  // push_back's work, not a template on the module's type (one copy instead of one per layer
+  // class in the program).
+  void append(std::shared_ptr<Module<T>> m) {
+    this->register_module(std::to_string(layers_.size()), m);
+    layers_.push_back(std::move(m));
+  }
+
   std::vector<std::shared_ptr<Module<T>>> layers_;
 };
 

@@ -22,10 +22,16 @@ struct GradcheckOptions {
 
 using DoubleFunction = std::function<Tensor<double>(const std::vector<Tensor<double>>&)>;
 
+// The functions below are templates (with an unused parameter) only so that their bodies are
+// compiled where they are called: as inline functions they made every program that includes
+// ink instantiate the double-precision ops and autograd graph they use (12% of the compiler's
+// memory for the compile-time program, which never calls them).
+
 namespace detail {
 
 // Element offsets of t in row-major order of its shape.
-inline std::vector<index_t> element_offsets(const Tensor<double>& t) {
+template <class = void>
+std::vector<index_t> element_offsets(const Tensor<double>& t) {
   std::vector<index_t> offs;
   offs.reserve(static_cast<std::size_t>(t.numel()));
   ink::detail::for_each_row<1>(t.shape(), {t.strides()}, {0}, [&](index_t n, std::array<index_t, 1> off, std::array<index_t, 1> st) {
@@ -39,7 +45,8 @@ inline std::vector<index_t> element_offsets(const Tensor<double>& t) {
 // Checks the gradient of f at `inputs` with respect to every input that requires grad.
 // Returns normally when every Jacobian entry agrees; otherwise throws AutogradError naming the
 // input, the entry and both values.
-inline void gradcheck(const DoubleFunction& f, const std::vector<Tensor<double>>& inputs, GradcheckOptions o = {}) {
+template <class = void>
+void gradcheck(const DoubleFunction& f, const std::vector<Tensor<double>>& inputs, GradcheckOptions o = {}) {
   std::vector<Tensor<double>> wrt;
   std::vector<std::size_t> wrt_index;
   for (std::size_t i = 0; i < inputs.size(); ++i)
@@ -94,7 +101,8 @@ inline void gradcheck(const DoubleFunction& f, const std::vector<Tensor<double>>
 
 // Checks second derivatives: gradcheck of x -> grad(f(x), x, v, create_graph) for a fixed
 // random v, i.e. that the backward pass is itself correctly differentiable.
-inline void gradgradcheck(const DoubleFunction& f, const std::vector<Tensor<double>>& inputs, GradcheckOptions o = {},
+template <class = void>
+void gradgradcheck(const DoubleFunction& f, const std::vector<Tensor<double>>& inputs, GradcheckOptions o = {},
                           std::uint64_t seed = 1) {
   Generator gen(seed);
   Tensor<double> v;

@@ -55,22 +55,42 @@ Tensor<R> map_unary(const Tensor<T>& x, F f) {
   return out;
 }
 
+// The functor-independent part of map_binary: the broadcast output and, unless both operands
+// are dense with the output's shape, the strides of output, a and b over it. Out of line and
+// shared by every functor with the same element types (each functor's map_binary is then its
+// loops alone: this setup, with its exception cleanups, was half of each copy).
+template <class R>
+struct BinaryPlan {
+  Tensor<R> out;
+  bool flat = false;
+  std::array<Shape, 3> strides;
+};
+
+template <class R, class T, class U>
+[[gnu::noinline]] BinaryPlan<R> plan_binary(const Tensor<T>& a, const Tensor<U>& b, const char* op) {
+  BinaryPlan<R> p;
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  p.out = Tensor<R>::empty(shape);
+  p.flat = a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous();
+  if (!p.flat)
+    p.strides = {p.out.strides(), broadcast_strides(a.shape(), a.strides(), shape),
+                 broadcast_strides(b.shape(), b.strides(), shape)};
+  return p;
+}
+
 // out = f(a, b) with NumPy broadcasting, into a new contiguous tensor. `op` names the
 // caller in shape errors.
 template <class R, class T, class U, class F>
 Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op) {
-  const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor<R> out = Tensor<R>::empty(shape);
-  R* o = out.data_ptr();
+  BinaryPlan<R> p = plan_binary<R>(a, b, op);
+  R* o = p.out.data_ptr();
   const T* pa = a.data_ptr();
   const U* pb = b.data_ptr();
-  if (a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous()) {
-    parallel_for(0, out.numel(), kElementwiseGrain, [o, pa, pb, f](index_t s, index_t e) { binary_loop(o, pa, pb, s, e, f); });
-    return out;
+  if (p.flat) {
+    parallel_for(0, p.out.numel(), kElementwiseGrain, [o, pa, pb, f](index_t s, index_t e) { binary_loop(o, pa, pb, s, e, f); });
+    return std::move(p.out);
   }
-  const Shape sa = broadcast_strides(a.shape(), a.strides(), shape);
-  const Shape sb = broadcast_strides(b.shape(), b.strides(), shape);
-  for_each_row<3>(shape, {out.strides(), sa, sb}, {0, 0, 0},
+  for_each_row<3>(p.out.shape(), p.strides, {0, 0, 0},
                   [&](index_t n, std::array<index_t, 3> off, std::array<index_t, 3> st) {
                     R* op = o + off[0];
                     const T* ap = pa + off[1];
@@ -93,7 +113,7 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
                       for (index_t i = 0; i < n; ++i) op[i] = f(ap[i * st[1]], bp[i * st[2]]);
                     }
                   });
-  return out;
+  return std::move(p.out);
 }
 
 // out = f(a, b, c) with broadcasting of all three (used by where and clamp-like selections).
@@ -118,16 +138,23 @@ Tensor<R> map_ternary(const Tensor<A>& a, const Tensor<B>& b, const Tensor<C>& c
   return out;
 }
 
-// dst[i] = f(dst[i], src[i]) in place, src broadcast to dst's shape.
-template <class T, class U, class F>
-void update_inplace(const Tensor<T>& dst, const Tensor<U>& src, F f, const char* op) {
+// The functor-independent part of update_inplace: checks that src broadcasts to dst's shape
+// and returns the strides of dst and of src over it. Out of line, as plan_binary.
+template <class T, class U>
+[[gnu::noinline]] std::array<Shape, 2> plan_update(const Tensor<T>& dst, const Tensor<U>& src, const char* op) {
   const Shape shape = broadcast_shapes(dst.shape(), src.shape(), op);
   INK_CHECK(ShapeError, shape == dst.shape(), op, ": source of shape ", to_string(src.shape()),
                     " does not broadcast to the destination's shape ", to_string(dst.shape()));
+  return {dst.strides(), broadcast_strides(src.shape(), src.strides(), shape)};
+}
+
+// dst[i] = f(dst[i], src[i]) in place, src broadcast to dst's shape.
+template <class T, class U, class F>
+void update_inplace(const Tensor<T>& dst, const Tensor<U>& src, F f, const char* op) {
+  const std::array<Shape, 2> strides = plan_update(dst, src, op);
   T* pd = dst.data_ptr();
   const U* ps = src.data_ptr();
-  const Shape ss = broadcast_strides(src.shape(), src.strides(), shape);
-  for_each_row<2>(shape, {dst.strides(), ss}, {0, 0},
+  for_each_row<2>(dst.shape(), strides, {0, 0},
                   [&](index_t n, std::array<index_t, 2> off, std::array<index_t, 2> st) {
                     T* d = pd + off[0];
                     const U* s = ps + off[1];
