@@ -54,16 +54,18 @@ std::string describe(const Conv2dShape& s) {
   return o.str();
 }
 
-// The three kernels at one ISA and thread count.
+// The three directions' results, sized for shape s.
 template <class T>
 struct Results {
   std::vector<T> y, dx, dw;
+  explicit Results(const Conv2dShape& s)
+      : y(static_cast<std::size_t>(s.batch * s.output_size())), dx(static_cast<std::size_t>(s.batch * s.input_size())),
+        dw(static_cast<std::size_t>(s.weight_size())) {}
 };
+// The three kernels at the current ISA and thread count.
 template <class T>
 Results<T> run_fast(const Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w, const std::vector<T>& dy) {
-  Results<T> r{std::vector<T>(static_cast<std::size_t>(s.batch * s.output_size())),
-               std::vector<T>(static_cast<std::size_t>(s.batch * s.input_size())),
-               std::vector<T>(static_cast<std::size_t>(s.weight_size()))};
+  Results<T> r(s);
   conv2d_forward(x.data(), w.data(), r.y.data(), s);
   conv2d_backward_data(dy.data(), w.data(), r.dx.data(), s);
   conv2d_backward_weights(x.data(), dy.data(), r.dw.data(), s);
@@ -76,9 +78,7 @@ void check_shape(const Conv2dShape& s, std::mt19937& rng, double tolerance) {
   const std::vector<T> x = random_values<T>(s.batch * s.input_size(), rng);
   const std::vector<T> w = random_values<T>(s.weight_size(), rng);
   const std::vector<T> dy = random_values<T>(s.batch * s.output_size(), rng);
-  Results<T> ref{std::vector<T>(static_cast<std::size_t>(s.batch * s.output_size())),
-                 std::vector<T>(static_cast<std::size_t>(s.batch * s.input_size())),
-                 std::vector<T>(static_cast<std::size_t>(s.weight_size()))};
+  Results<T> ref(s);
   conv2d_forward_reference(x.data(), w.data(), ref.y.data(), s);
   conv2d_backward_data_reference(dy.data(), w.data(), ref.dx.data(), s);
   conv2d_backward_weights_reference(x.data(), dy.data(), ref.dw.data(), s);
