@@ -1,23 +1,24 @@
 // Grouped 2-D convolution over an NCHW batch in its three directions: forward, the gradient
 // with respect to the input (which is also the transposed convolution's forward) and the
-// gradient with respect to the weights. The work is cut into tiles fixed by the shape: for
-// images of at least kMinColumns output positions, one image in bands of output rows whose
-// patch matrix (im2col) fits L2, multiplied by the packed GEMM straight into the NCHW output
-// (and, for the input gradient, folded back with col2im); for smaller images, a few images side
-// by side in one GEMM, gathered and scattered through the workspace. Either way the full
-// [Cin*kh*kw, N*OH*OW] patch matrix (58 MB for a 32-channel 3x3 convolution of 64 28x28 images)
-// is never written to memory. 1x1 convolutions with stride 1 and no padding multiply the image
-// itself. Part of kernels/: raw pointers, no Tensor; scratch in the per-thread workspace.
+// gradient with respect to the weights. 3x3 stride-1 ungrouped windows with at least 16 channels
+// each way go to the Winograd kernels (winograd.hpp). Otherwise the work is cut into units fixed
+// by the shape (conv_shape.hpp): for images of at least kMinColumns output positions, one image
+// in bands of output rows whose patch matrix (im2col) stays near L2, multiplied by the packed
+// GEMM straight into the NCHW output (and, for the input gradient, folded back with col2im); for
+// smaller images, a few images side by side in one GEMM, gathered and scattered through the
+// workspace. Either way the full [Cin*kh*kw, N*OH*OW] patch matrix (58 MB for a 32-channel 3x3
+// convolution of 64 28x28 images) is never written to memory. 1x1 convolutions with stride 1 and
+// no padding multiply the image itself. Part of kernels/: raw pointers, no Tensor; scratch in the
+// per-thread workspace.
 //
 // Determinism: every output element sees the same operations in the same order for any thread
-// count. Threads take whole tiles (their GEMMs then run on one thread) when there are at least
-// as many tiles as threads; otherwise the tiles run in turn and each GEMM splits (GEMM itself is
-// thread-count invariant). The weight gradient sums over tiles in a fixed number of chunks,
-// each accumulated in tile order, and the chunks are added in order.
+// count. Threads take whole units (their GEMMs then run on one thread) when each gets a fair
+// share; otherwise the units run in turn and each GEMM splits (GEMM itself is thread-count
+// invariant). The weight gradient sums units in a fixed number of chunks, each accumulated in
+// unit order, and the chunks are added in order.
 #pragma once
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "ink/core/parallel.hpp"
 #include "ink/kernels/conv_shape.hpp"

@@ -21,7 +21,6 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
-#include <type_traits>
 
 #include "ink/core/config.hpp"
 #include "ink/core/cpu_features.hpp"
