@@ -365,8 +365,12 @@ Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, inde
   Plan p{batch, in_c, out_c, H, W, pad_h, pad_w, H + 2 * pad_h - 2, W + 2 * pad_w - 2, 0, 0, 0, 0, 0, 0};
   p.th = conv_detail::ceil_div(p.OH, kOut);
   p.tw = conv_detail::ceil_div(p.OW, kOut);
-  p.rows_per_unit = std::clamp<index_t>(conv_detail::ceil_div(kTilesPerUnit, p.tw), 1, p.th * batch);
-  p.units = conv_detail::ceil_div(batch * p.th, p.rows_per_unit);
+  // Units of at most kTilesPerUnit tiles (or one tile row), then rows spread evenly over that
+  // many units: 14 tile rows of 14 tiles went 10 + 4 rows, which held two threads to 1.4x.
+  const index_t rows = batch * p.th;
+  const index_t max_rows = std::clamp<index_t>(conv_detail::ceil_div(kTilesPerUnit, p.tw), 1, rows);
+  p.rows_per_unit = conv_detail::ceil_div(rows, conv_detail::ceil_div(rows, max_rows));
+  p.units = conv_detail::ceil_div(rows, p.rows_per_unit);
   const index_t lanes = kChannelMultiple<T>;
   p.in_cp = conv_detail::ceil_div(in_c, lanes) * lanes;
   p.out_cp = conv_detail::ceil_div(out_c, lanes) * lanes;
