@@ -40,6 +40,9 @@ constexpr index_t kBandElements = index_t{128} * 1024;
 // Below this many output positions per image, several images share one GEMM, for the same reason
 // (a 128 x 1024 weight matrix costs about as much to pack as multiplying it by 49 columns).
 constexpr index_t kMinColumns = 256;
+// A weight gradient's patch (Cin/G kh kw) this short, and shorter than its channel count, is
+// formed transposed (conv2d_backward_weights).
+constexpr index_t kShortPatch = 32;
 
 // How the work is cut: tiles of `samples` images (their patch matrices side by side, output
 // gathered and scattered through a workspace) when images are small, else one image at a time
@@ -166,6 +169,12 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
 // the sum over samples of dy_i cols(x_i)^T. The units (tiles of small images, (image, band)
 // pairs, or whole images when pointwise) are summed in a fixed number of chunks, each in unit
 // order, and the chunks' partial sums are added in order.
+//
+// A group's weight gradient is Cout/G x (Cin/G kh kw). When the patch is short and the
+// channels many (a 1-channel 3x3 convolution: 32 x 9; a transposed convolution to one channel:
+// 64 x 16), the GEMM would give each micro-kernel tile a handful of columns, one vector of
+// three, at a third of its rate: then its transpose, cols(x_i) dy_i^T, is formed instead and
+// transposed back once at the end.
 template <class T>
 void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   if (winograd::applies(s)) return winograd::backward_weights(x, dy, dw, s);
@@ -180,13 +189,24 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     std::fill(dw, dw + W, T(0));
     return;
   }
+  const bool transposed = Pg < Cg && Pg <= conv_detail::kShortPatch;
   const index_t chunks = conv_detail::weight_grad_chunks(units, W);
   // Chunk c sums units [units*c/chunks, units*(c+1)/chunks) into partial c (dw itself when
-  // there is one chunk); its first GEMM overwrites (beta = 0), the others accumulate.
-  // (In the calling thread's workspace: fresh memory would cost a page fault per 4 KiB.)
-  T* partials = chunks > 1 ? thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * W)) : nullptr;
+  // there is one chunk and no transpose); its first GEMM overwrites (beta = 0), the others
+  // accumulate. (In the calling thread's workspace: fresh memory would cost a page fault per
+  // 4 KiB.)
+  const bool direct = chunks == 1 && !transposed;
+  T* partials = direct ? nullptr : thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * W));
+  // acc (group gi's block) += d cols^T, or cols d^T when transposed; d is Cg x k (leading
+  // dimension ldd), cols Pg x k (leading dimension ldc).
+  auto accumulate = [&](const T* d, index_t ldd, const T* cols, index_t ldc, index_t k, T beta, T* acc) {
+    if (transposed)
+      gemm(false, true, Pg, Cg, k, T(1), cols, ldc, d, ldd, beta, acc, Cg);
+    else
+      gemm(false, true, Cg, Pg, k, T(1), d, ldd, cols, ldc, beta, acc, Pg);
+  };
   conv_detail::for_each_unit(chunks, [&](index_t c) {
-    T* acc = chunks > 1 ? partials + c * W : dw;
+    T* acc = direct ? dw : partials + c * W;
     const index_t first = units * c / chunks, last = units * (c + 1) / chunks;
     Workspace& ws = thread_workspace();
     for (index_t u = first; u < last; ++u) {
@@ -198,7 +218,7 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
         for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
         conv_detail::gather_images(dy + i0 * s.output_size(), m, s.out_channels, L, grad);
         for (index_t gi = 0; gi < G; ++gi)
-          gemm(false, true, Cg, Pg, n, T(1), grad + gi * Cg * n, n, cols + gi * Pg * n, n, beta, acc + gi * Cg * Pg, Pg);
+          accumulate(grad + gi * Cg * n, n, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
         continue;
       }
       const index_t i = u / bands;
@@ -206,23 +226,29 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
       const T* dyi = dy + i * s.output_size();
       if (!banded) {  // pointwise: the image is its own patch matrix
         for (index_t gi = 0; gi < G; ++gi)
-          gemm(false, true, Cg, Pg, L, T(1), dyi + gi * Cg * L, L, xi + gi * Pg * L, L, beta, acc + gi * Cg * Pg, Pg);
+          accumulate(dyi + gi * Cg * L, L, xi + gi * Pg * L, L, L, beta, acc + gi * Cg * Pg);
         continue;
       }
       const index_t oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
       T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
       im2col(xi, g, cols, T(0), n, oy, oy + r);
       for (index_t gi = 0; gi < G; ++gi)
-        gemm(false, true, Cg, Pg, n, T(1), dyi + gi * Cg * L + oy * ow, L, cols + gi * Pg * n, n, beta,
-             acc + gi * Cg * Pg, Pg);
+        accumulate(dyi + gi * Cg * L + oy * ow, L, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
     }
   });
-  if (chunks == 1) return;
-  std::memcpy(dw, partials, static_cast<std::size_t>(W) * sizeof(T));
+  if (direct) return;
+  T* sum = partials;  // the chunks added in order into the first
   for (index_t c = 1; c < chunks; ++c) {
     const T* p = partials + c * W;
-    for (index_t k = 0; k < W; ++k) dw[k] += p[k];
+    for (index_t k = 0; k < W; ++k) sum[k] += p[k];
   }
+  if (!transposed) {
+    std::memcpy(dw, sum, static_cast<std::size_t>(W) * sizeof(T));
+    return;
+  }
+  for (index_t gi = 0; gi < G; ++gi)  // [Pg][Cg] -> [Cg][Pg] per group
+    for (index_t p = 0; p < Pg; ++p)
+      for (index_t o = 0; o < Cg; ++o) dw[gi * Cg * Pg + o * Pg + p] = sum[gi * Cg * Pg + p * Cg + o];
 }
 
 }  // namespace ink::kernels
