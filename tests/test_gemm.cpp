@@ -298,7 +298,7 @@ void col2im_naive(const T* cols, const kernels::Window2d& g, T* x, index_t ld) {
 
 TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "", float, double) {
   // Both versions (row copies and gathers; im2col picks one by shape) on every geometry, whole
-  // and in a band of output rows.
+  // and in a band of output rows, for every ISA the CPU has.
   using Im2col = void (*)(const TestType*, const kernels::Window2d&, TestType*, TestType, index_t, index_t, index_t);
   using Col2im = void (*)(const TestType*, const kernels::Window2d&, TestType*, index_t, index_t, index_t);
   const std::pair<const char*, std::pair<Im2col, Col2im>> versions[] = {
@@ -327,8 +327,11 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
     // A band [b0, b1) of output rows with its own row stride.
     const index_t b0 = pick(0, static_cast<int>(oh - 1)), b1 = pick(static_cast<int>(b0 + 1), static_cast<int>(oh));
     const index_t band_ld = (b1 - b0) * ow + pick(0, 2);
-    for (const auto& [name, fns] : versions) {
-      INFO(name << ", trial " << trial << ": C" << g.channels << " " << g.height << "x" << g.width << " k" << g.kernel_h
+    for (const auto& [name, fns] : versions)
+    for (Isa isa : supported_isas()) {  // the gathers have a version per ISA
+      IsaGuard guard;
+      set_active_isa(isa);
+      INFO(name << " " << isa_name(isa) << ", trial " << trial << ": C" << g.channels << " " << g.height << "x" << g.width << " k" << g.kernel_h
                 << "x" << g.kernel_w << " s" << g.stride_h << "," << g.stride_w << " p" << g.pad_h << "," << g.pad_w
                 << " d" << g.dilation_h << "," << g.dilation_w << ", band " << b0 << ".." << b1);
       std::vector<TestType> fast(naive.size(), TestType(7));

@@ -245,12 +245,74 @@ void im2col_gather(const T* x, const Window2d& g, T* cols, T pad_value = T(0), i
   }
 }
 
+namespace im2col_detail {
+// One channel of col2im_gather: xc[p] += block[terms[t * pixels + p]] for t < count[p], in t
+// order, for pixels p < pixels. The vector versions take 16 (8) pixels at once and, for each
+// t, gather the entries of the pixels that have a t-th one (a masked add leaves the others
+// untouched, so every pixel sees the scalar loop's additions in its order: the same bits).
+template <class T>
+void sum_terms_scalar(T* __restrict xc, const T* __restrict block, const std::int32_t* __restrict terms,
+                      const std::int32_t* __restrict count, index_t pixels) {
+  for (index_t p = 0; p < pixels; ++p) {
+    T sum = xc[p];
+    for (std::int32_t t = 0; t < count[p]; ++t) sum += block[terms[t * pixels + p]];
+    xc[p] = sum;
+  }
+}
+INK_TARGET_AVX512 inline void sum_terms_avx512(float* xc, const float* block, const std::int32_t* terms,
+                                               const std::int32_t* count, index_t pixels, std::int32_t max_terms) {
+  for (index_t p = 0; p < pixels; p += 16) {
+    const __mmask16 in = static_cast<__mmask16>(pixels - p >= 16 ? 0xffffu : (1u << (pixels - p)) - 1);
+    __m512 sum = _mm512_maskz_loadu_ps(in, xc + p);
+    const __m512i cnt = _mm512_maskz_loadu_epi32(in, count + p);
+    for (std::int32_t t = 0; t < max_terms; ++t) {
+      const __mmask16 m = _mm512_mask_cmpgt_epi32_mask(in, cnt, _mm512_set1_epi32(t));
+      if (!m) break;  // counts past here are all smaller
+      const __m512i idx = _mm512_maskz_loadu_epi32(m, terms + t * pixels + p);
+      sum = _mm512_mask_add_ps(sum, m, sum, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, block, 4));
+    }
+    _mm512_mask_storeu_ps(xc + p, in, sum);
+  }
+}
+INK_TARGET_AVX2 inline void sum_terms_avx2(float* xc, const float* block, const std::int32_t* terms,
+                                           const std::int32_t* count, index_t pixels, std::int32_t max_terms) {
+  index_t p = 0;
+  for (; p + 8 <= pixels; p += 8) {
+    __m256 sum = _mm256_loadu_ps(xc + p);
+    const __m256i cnt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(count + p));
+    for (std::int32_t t = 0; t < max_terms; ++t) {
+      const __m256i m = _mm256_cmpgt_epi32(cnt, _mm256_set1_epi32(t));
+      if (_mm256_testz_si256(m, m)) break;
+      const __m256i idx = _mm256_maskload_epi32(terms + t * pixels + p, m);
+      const __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), block, idx, _mm256_castsi256_ps(m), 4);
+      sum = _mm256_blendv_ps(sum, _mm256_add_ps(sum, v), _mm256_castsi256_ps(m));
+    }
+    _mm256_storeu_ps(xc + p, sum);
+  }
+  for (; p < pixels; ++p) {  // the last pixels one at a time, their terms t * pixels apart
+    float sum = xc[p];
+    for (std::int32_t t = 0; t < count[p]; ++t) sum += block[terms[t * pixels + p]];
+    xc[p] = sum;
+  }
+}
+template <class T>
+void sum_terms(Isa isa, T* xc, const T* block, const std::int32_t* terms, const std::int32_t* count, index_t pixels,
+               std::int32_t max_terms) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (isa == Isa::avx512) return sum_terms_avx512(xc, block, terms, count, pixels, max_terms);
+    if (isa == Isa::avx2) return sum_terms_avx2(xc, block, terms, count, pixels, max_terms);
+  }
+  sum_terms_scalar(xc, block, terms, count, pixels);
+}
+}  // namespace im2col_detail
+
 // col2im the other way round: per pixel, the sum of the patch-matrix entries that im2col copied
 // from it, read through a table built once per call (for every channel): pixel p's entries are
-// terms[start[p] .. start[p+1]), offsets into one channel's block of cols, in (i, j) order.
-// Adding them in a register onto x's value gives the same sum, in the same order, as
+// terms[t * pixels + p] for t < count[p], offsets into one channel's block of cols, in (i, j)
+// order. Adding them in a register onto x's value gives the same sum, in the same order, as
 // col2im_rows, without its read-modify-write of x per (i, j) (which on 7-wide rows cost about
-// as much as the GEMM feeding it).
+// as much as the GEMM feeding it); the table's pixel-major layout lets vector gathers take
+// 16 pixels at once (float; double runs the scalar loop).
 template <class T>
 void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
   if (oy_end < 0) oy_end = g.out_h();
@@ -262,10 +324,6 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
   const index_t y_hi = std::min(g.height, (oy_end - 1) * g.stride_h - g.pad_h + (g.kernel_h - 1) * g.dilation_h + 1);
   if (y_lo >= y_hi) return;
   const index_t pixels = (y_hi - y_lo) * g.width, taps = g.kernel_h * g.kernel_w;
-  const std::size_t start_bytes = (static_cast<std::size_t>(pixels + 1) * sizeof(index_t) + 63) / 64 * 64;
-  auto* base = thread_workspace().get<unsigned char>(kSlotWindow, start_bytes + static_cast<std::size_t>(taps * n) * sizeof(index_t));
-  index_t* start = reinterpret_cast<index_t*>(base);
-  index_t* terms = reinterpret_cast<index_t*>(base + start_bytes);
   // Calls f(pixel, offset in cols) for every entry that lands in the image, in (i, j) order.
   auto each_entry = [&](auto f) {
     for (index_t i = 0; i < g.kernel_h; ++i)
@@ -280,20 +338,22 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
         }
       }
   };
-  std::fill(start, start + pixels + 1, index_t(0));
-  each_entry([&](index_t p, index_t) { ++start[p + 1]; });
-  for (index_t p = 0; p < pixels; ++p) start[p + 1] += start[p];
-  each_entry([&](index_t p, index_t e) { terms[start[p]++] = e; });  // start[p] ends at p's end
-  for (index_t c = 0; c < g.channels; ++c) {
-    const T* __restrict block = cols + c * taps * ld;
-    T* __restrict xc = x + (c * g.height + y_lo) * g.width;
-    index_t k = 0;
-    for (index_t p = 0; p < pixels; ++p) {
-      T sum = xc[p];
-      for (const index_t end = start[p]; k < end; ++k) sum += block[terms[k]];
-      xc[p] = sum;
-    }
-  }
+  const std::size_t count_bytes = (static_cast<std::size_t>(pixels) * sizeof(std::int32_t) + 63) / 64 * 64;
+  auto* count = reinterpret_cast<std::int32_t*>(thread_workspace().get<unsigned char>(kSlotWindow, count_bytes));
+  std::fill(count, count + pixels, std::int32_t{0});
+  each_entry([&](index_t p, index_t) { ++count[p]; });
+  const std::int32_t max_terms = *std::max_element(count, count + pixels);
+  auto* base = thread_workspace().get<unsigned char>(
+      kSlotWindow, count_bytes + static_cast<std::size_t>(max_terms * pixels) * sizeof(std::int32_t));
+  // (A larger slot is fresh memory: the counts are formed again as the table fills.)
+  count = reinterpret_cast<std::int32_t*>(base);
+  auto* terms = reinterpret_cast<std::int32_t*>(base + count_bytes);
+  std::fill(count, count + pixels, std::int32_t{0});
+  each_entry([&](index_t p, index_t e) { terms[count[p]++ * pixels + p] = static_cast<std::int32_t>(e); });
+  const Isa isa = active_isa();
+  for (index_t c = 0; c < g.channels; ++c)
+    im2col_detail::sum_terms(isa, x + (c * g.height + y_lo) * g.width, cols + c * taps * ld, terms, count, pixels,
+                             max_terms);
 }
 
 // Which version each picks, from bench/bench_im2col (docs/kernels.md): gathers win on strided
@@ -305,7 +365,10 @@ inline bool im2col_prefers_gather(const Window2d& g) {
   const index_t padded = (g.height + 2 * g.pad_h + g.dilation_h * g.kernel_h) * (g.width + 2 * g.pad_w + g.dilation_w * g.kernel_w);
   return (g.stride_w != 1 || g.out_w() < 10) && padded < (index_t{1} << 31);
 }
-inline bool col2im_prefers_gather(const Window2d& g) { return im2col_prefers_gather(g) && g.channels >= 4; }
+// (col2im's terms are 32-bit offsets into a channel's block of cols, kh * kw * ld values.)
+inline bool col2im_prefers_gather(const Window2d& g, index_t ld) {
+  return im2col_prefers_gather(g) && g.channels >= 4 && g.kernel_h * g.kernel_w * ld < (index_t{1} << 31);
+}
 
 template <class T>
 void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t ld = 0, index_t oy_begin = 0,
@@ -316,7 +379,8 @@ void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t 
 
 template <class T>
 void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
-  if (col2im_prefers_gather(g)) col2im_gather(cols, g, x, ld, oy_begin, oy_end);
+  const index_t band_columns = ((oy_end < 0 ? g.out_h() : oy_end) - oy_begin) * g.out_w();
+  if (col2im_prefers_gather(g, ld == 0 ? band_columns : ld)) col2im_gather(cols, g, x, ld, oy_begin, oy_end);
   else col2im_rows(cols, g, x, ld, oy_begin, oy_end);
 }
 
