@@ -44,11 +44,15 @@ constexpr index_t kMinColumns = 256;
 // formed transposed (conv2d_backward_weights).
 constexpr index_t kShortPatch = 32;
 
-// How the work is cut: tiles of `samples` images (their patch matrices side by side, output
-// gathered and scattered through a workspace) when images are small, else one image at a time
-// in bands of `rows` output rows written in place. Fixed by the shape alone.
+// How the work is cut: tiles of up to `samples` images (their patch matrices side by side,
+// output gathered and scattered through a workspace) when images are small, else one image at
+// a time in bands of `rows` output rows written in place. Fixed by the shape alone. Tile t
+// holds images [first(t), first(t + 1)); the tile count is rounded up to a multiple of 2 or 4,
+// so that two or four threads get equal shares (64 images of 49 positions were 11 tiles of 6,
+// and the second of two threads waited for a sixth of the work).
 struct Tiling {
-  index_t samples, rows;
+  index_t samples, rows, tiles, batch;
+  index_t first(index_t tile) const { return batch * tile / tiles; }
 };
 inline Tiling tiling(const Conv2dShape& s) {
   const Window2d& g = s.window;
@@ -56,9 +60,12 @@ inline Tiling tiling(const Conv2dShape& s) {
   if (L >= kMinColumns || s.batch <= 1) {
     const index_t per_row = std::max<index_t>(g.channels * g.kernel_h * g.kernel_w * g.out_w(), 1);
     const index_t rows = std::max(kBandElements / per_row, ceil_div(kMinColumns, std::max<index_t>(g.out_w(), 1)));
-    return {1, std::clamp<index_t>(rows, 1, std::max<index_t>(g.out_h(), 1))};
+    return {1, std::clamp<index_t>(rows, 1, std::max<index_t>(g.out_h(), 1)), s.batch, s.batch};
   }
-  return {std::min(s.batch, ceil_div(kMinColumns, L)), g.out_h()};
+  const index_t fewest = ceil_div(s.batch, std::min(s.batch, ceil_div(kMinColumns, L)));
+  const index_t multiple = fewest >= 4 ? 4 : fewest >= 2 ? 2 : 1;
+  const index_t tiles = std::min(s.batch, ceil_div(fewest, multiple) * multiple);
+  return {ceil_div(s.batch, tiles), g.out_h(), tiles, s.batch};
 }
 
 // [m images][C rows][L] <-> [C rows][m*L]: a tile's images side by side, as one GEMM operand.
@@ -87,9 +94,8 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
   if (t.samples > 1) {  // small images: one GEMM per tile, output through the workspace
-    const index_t tiles = conv_detail::ceil_div(s.batch, t.samples);
-    conv_detail::for_each_unit(tiles, [&](index_t tile) {
-      const index_t i0 = tile * t.samples, m = std::min(t.samples, s.batch - i0), n = m * L;
+    conv_detail::for_each_unit(t.tiles, [&](index_t tile) {
+      const index_t i0 = t.first(tile), m = t.first(tile + 1) - i0, n = m * L;
       Workspace& ws = thread_workspace();
       T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
       T* out = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
@@ -130,10 +136,9 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
-  const index_t tiles = conv_detail::ceil_div(s.batch, t.samples);
   // Bands of one image overlap in the input rows col2im adds to: the units are whole tiles.
-  conv_detail::for_each_unit(tiles, [&](index_t tile) {
-    const index_t i0 = tile * t.samples, m = std::min(t.samples, s.batch - i0);
+  conv_detail::for_each_unit(t.tiles, [&](index_t tile) {
+    const index_t i0 = t.first(tile), m = t.first(tile + 1) - i0;
     const T* dyi = dy + i0 * s.output_size();
     T* dxi = dx + i0 * s.input_size();
     Workspace& ws = thread_workspace();
@@ -184,7 +189,7 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
   const conv_detail::Tiling t = conv_detail::tiling(s);
   const bool banded = t.samples == 1 && !s.pointwise();
   const index_t bands = banded ? conv_detail::ceil_div(oh, t.rows) : 1;
-  const index_t units = conv_detail::ceil_div(s.batch, t.samples) * bands;
+  const index_t units = t.tiles * bands;
   if (units == 0) {
     std::fill(dw, dw + W, T(0));
     return;
@@ -212,7 +217,7 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     for (index_t u = first; u < last; ++u) {
       const T beta = u == first ? T(0) : T(1);
       if (t.samples > 1) {
-        const index_t i0 = u * t.samples, m = std::min(t.samples, s.batch - i0), n = m * L;
+        const index_t i0 = t.first(u), m = t.first(u + 1) - i0, n = m * L;
         T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
         for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
