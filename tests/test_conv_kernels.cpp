@@ -154,3 +154,34 @@ TEST_CASE("conv kernels equal the reference loops on random shapes") {
     else check_shape<double>(s, rng, 1e-12);
   }
 }
+
+// The patch matrix packed straight into GEMM panels (patch_pack.hpp) holds the values im2col
+// writes, in the layout the GEMM's own packing gives them: with the offset limit at 0 every
+// convolution goes through im2col instead (the path of patch matrices too large for 32-bit
+// offsets), and the results must be the same bits, at every ISA.
+TEST_CASE("conv kernels through im2col give the bits of the packed patch panels") {
+  struct LimitGuard {
+    index_t saved = patch_detail::offset_limit;
+    ~LimitGuard() { patch_detail::offset_limit = saved; }
+  } limit_guard;
+  IsaGuard guard;
+  std::mt19937 rng(13);
+  auto same = [](const auto& a, const auto& b) { return std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0; };
+  for (const Conv2dShape& s : chosen_shapes()) {
+    INFO(describe(s));
+    const std::vector<float> x = random_values<float>(s.batch * s.input_size(), rng);
+    const std::vector<float> w = random_values<float>(s.weight_size(), rng);
+    const std::vector<float> dy = random_values<float>(s.batch * s.output_size(), rng);
+    for (Isa isa : supported_isas()) {
+      INFO("isa " << isa_name(isa));
+      set_active_isa(isa);
+      patch_detail::offset_limit = limit_guard.saved;
+      const Results<float> panels = run_fast(s, x, w, dy);
+      patch_detail::offset_limit = 0;
+      const Results<float> im2col = run_fast(s, x, w, dy);
+      CHECK(same(panels.y, im2col.y));
+      CHECK(same(panels.dx, im2col.dx));
+      CHECK(same(panels.dw, im2col.dw));
+    }
+  }
+}

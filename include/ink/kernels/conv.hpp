@@ -24,6 +24,7 @@
 #include "ink/kernels/conv_shape.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
+#include "ink/kernels/patch_pack.hpp"
 #include "ink/kernels/winograd.hpp"
 #include "ink/kernels/workspace.hpp"
 
@@ -97,11 +98,20 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
     conv_detail::for_each_unit(t.tiles, [&](index_t tile) {
       const index_t i0 = t.first(tile), m = t.first(tile + 1) - i0, n = m * L;
       Workspace& ws = thread_workspace();
-      T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
       T* out = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
-      for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
-      for (index_t gi = 0; gi < G; ++gi)
-        gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), out + gi * Cg * n, n);
+      if (PatchMatrix<T>::fits(g, m, oh)) {
+        const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), 0, oh);
+        for (index_t gi = 0; gi < G; ++gi) {
+          const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
+          gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
+               out + gi * Cg * n, n);
+        }
+      } else {
+        T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
+        for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
+        for (index_t gi = 0; gi < G; ++gi)
+          gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), out + gi * Cg * n, n);
+      }
       conv_detail::scatter_images(out, m, s.out_channels, L, y + i0 * s.output_size());
     });
     return;
@@ -118,8 +128,17 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const index_t bands = conv_detail::ceil_div(oh, t.rows);
   conv_detail::for_each_unit(s.batch * bands, [&](index_t u) {
     const index_t i = u / bands, oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
-    T* cols = thread_workspace().get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
     T* yi = y + i * s.output_size();
+    if (PatchMatrix<T>::fits(g, 1, r)) {
+      const PatchMatrix<T> pm(x + i * s.input_size(), g, 1, s.input_size(), oy, oy + r);
+      for (index_t gi = 0; gi < G; ++gi) {
+        const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
+        gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
+             yi + gi * Cg * L + oy * ow, L);
+      }
+      return;
+    }
+    T* cols = thread_workspace().get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
     im2col(x + i * s.input_size(), g, cols, T(0), n, oy, oy + r);
     for (index_t gi = 0; gi < G; ++gi)
       gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), yi + gi * Cg * L + oy * ow, L);
@@ -210,6 +229,13 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     else
       gemm(false, true, Cg, Pg, k, T(1), d, ldd, cols, ldc, beta, acc, Pg);
   };
+  // The same, not transposed, with the patch matrix's panels packed from the image: B(l, k) =
+  // patch row k of group gi at position l.
+  auto accumulate_patches = [&](const T* d, index_t ldd, const PatchMatrix<T>& pm, index_t gi, index_t k, T beta,
+                                T* acc) {
+    const PatchPanels<T> b{pm.padded, pm.pos, pm.tap + gi * Pg};
+    gemm(false, Cg, Pg, k, T(1), d, ldd, BSource<T>{&pack_patch_panels<T>, &b}, beta, acc, Pg);
+  };
   conv_detail::for_each_unit(chunks, [&](index_t c) {
     T* acc = direct ? dw : partials + c * W;
     const index_t first = units * c / chunks, last = units * (c + 1) / chunks;
@@ -218,10 +244,15 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
       const T beta = u == first ? T(0) : T(1);
       if (t.samples > 1) {
         const index_t i0 = t.first(u), m = t.first(u + 1) - i0, n = m * L;
-        T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
-        for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
         conv_detail::gather_images(dy + i0 * s.output_size(), m, s.out_channels, L, grad);
+        if (!transposed && PatchMatrix<T>::fits(g, m, oh)) {
+          const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), 0, oh);
+          for (index_t gi = 0; gi < G; ++gi) accumulate_patches(grad + gi * Cg * n, n, pm, gi, n, beta, acc + gi * Cg * Pg);
+          continue;
+        }
+        T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
+        for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
         for (index_t gi = 0; gi < G; ++gi)
           accumulate(grad + gi * Cg * n, n, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
         continue;
@@ -235,6 +266,12 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
         continue;
       }
       const index_t oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
+      if (!transposed && PatchMatrix<T>::fits(g, 1, r)) {
+        const PatchMatrix<T> pm(xi, g, 1, s.input_size(), oy, oy + r);
+        for (index_t gi = 0; gi < G; ++gi)
+          accumulate_patches(dyi + gi * Cg * L + oy * ow, L, pm, gi, n, beta, acc + gi * Cg * Pg);
+        continue;
+      }
       T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
       im2col(xi, g, cols, T(0), n, oy, oy + r);
       for (index_t gi = 0; gi < G; ++gi)

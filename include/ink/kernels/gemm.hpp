@@ -73,7 +73,23 @@ constexpr KernelDesc<T> describe() {
   return d;
 }
 
-// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k.
+}  // namespace gemm_detail
+
+// Where op(B)'s packed panels come from when B is not a matrix in memory (a convolution packs
+// its patch matrix straight from the image, patch_pack.hpp): pack(ctx, k0, kc, j0, n, NR, dst)
+// writes what the micro-kernel's pack_b would for rows [k0, k0+kc) and columns [j0, j0+n) of
+// op(B): panels of NR columns, panel p at dst + p*kc*NR, NR values per k, zero past n. It is
+// called from the GEMM's threads at once, so it only reads ctx.
+template <class T>
+struct BSource {
+  void (*pack)(const void* ctx, index_t k0, index_t kc, index_t j0, index_t n, int NR, T* dst);
+  const void* ctx;
+};
+
+namespace gemm_detail {
+
+// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k; B's panels
+// from `source` when given, else packed from B.
 // Loop order (outer to inner): MC rows of C, KC slices of K (pack the MC x KC block of A, once:
 // it waits in L3 and each MR x KC micro-panel of it stays in L1 while used), NC columns (pack
 // the KC x NC block of B: it stays in L2), MR rows, NR columns (the micro-kernel streams its
@@ -82,7 +98,8 @@ constexpr KernelDesc<T> describe() {
 // split between threads.
 template <class T>
 void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, index_t n1,
-                index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+                index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb, const BSource<T>* source, T beta,
+                T* C, index_t ldc) {
   const index_t MR = k.MR, NR = k.NR;
   const index_t kc_max = balanced_block(K, k.KC, 8);
   const index_t mc_max = balanced_block(m1 - m0, k.MC, MR);
@@ -99,7 +116,8 @@ void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, 
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
       for (index_t jc = n0; jc < n1; jc += nc_max) {
         const index_t nb = std::min(nc_max, n1 - jc);
-        k.pack_b(trans_b, B, ldb, pc, kb, jc, nb, bp);
+        if (source) source->pack(source->ctx, pc, kb, jc, nb, NR, bp);
+        else k.pack_b(trans_b, B, ldb, pc, kb, jc, nb, bp);
         for (index_t ir = 0; ir < mb; ir += MR) {
           const int m = static_cast<int>(std::min(MR, mb - ir));
           const auto& row = k.kernels[m <= k.heights[0] ? 0 : m <= k.heights[1] ? 1 : 2];
@@ -146,12 +164,13 @@ inline Split choose_split(index_t M, index_t N, int threads, index_t MR, index_t
 
 template <class T>
 void gemm_blocked(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha,
-                  const T* A, index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+                  const T* A, index_t lda, const T* B, index_t ldb, const BSource<T>* source, T beta, T* C,
+                  index_t ldc) {
   const int threads = (M * N * K < kMinParallelWork || omp_in_parallel()) ? 1 : get_num_threads();
   const Split s = choose_split(M, N, threads, k.MR, k.NR, k.MC);
   const int parts = s.tm * s.tn;
   if (parts == 1) {
-    gemm_block(k, trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_block(k, trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, source, beta, C, ldc);
     return;
   }
   // Bands are whole MR x NR tiles, cut as evenly as the tile counts allow; one part per thread
@@ -163,11 +182,22 @@ void gemm_blocked(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t M,
       const index_t m0 = std::min(M, mt * pi / s.tm * k.MR), m1 = std::min(M, mt * (pi + 1) / s.tm * k.MR);
       const index_t n0 = std::min(N, nt * pj / s.tn * k.NR), n1 = std::min(N, nt * (pj + 1) / s.tn * k.NR);
       if (m0 < m1 && n0 < n1)
-        gemm_block(k, trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        gemm_block(k, trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, source, beta, C, ldc);
     }
   });
 }
 
+}  // namespace gemm_detail
+
+namespace gemm_detail {
+template <class T>
+const KernelDesc<T>& active_kernel() {
+  static constexpr KernelDesc<T> kAvx512 = describe<gemm_avx512::Kernel<T>, T>();
+  static constexpr KernelDesc<T> kAvx2 = describe<gemm_avx2::Kernel<T>, T>();
+  static constexpr KernelDesc<T> kGeneric = describe<gemm_generic::Kernel<T>, T>();
+  const Isa isa = active_isa();
+  return isa == Isa::avx512 ? kAvx512 : isa == Isa::avx2 ? kAvx2 : kGeneric;
+}
 }  // namespace gemm_detail
 
 // C = alpha * op(A) * op(B) + beta * C, row-major; the full contract is gemm_reference's
@@ -185,12 +215,26 @@ void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, 
     gemm_detail::scale_c(M, N, beta, C, ldc);
     return;
   }
-  static constexpr gemm_detail::KernelDesc<T> kAvx512 = gemm_detail::describe<gemm_avx512::Kernel<T>, T>();
-  static constexpr gemm_detail::KernelDesc<T> kAvx2 = gemm_detail::describe<gemm_avx2::Kernel<T>, T>();
-  static constexpr gemm_detail::KernelDesc<T> kGeneric = gemm_detail::describe<gemm_generic::Kernel<T>, T>();
-  const Isa isa = active_isa();
-  gemm_detail::gemm_blocked(isa == Isa::avx512 ? kAvx512 : isa == Isa::avx2 ? kAvx2 : kGeneric, trans_a, trans_b, M, N,
-                            K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                            static_cast<const BSource<T>*>(nullptr), beta, C, ldc);
+}
+
+// gemm() with op(B) (K x N) given by its packed panels (BSource) instead of a matrix: the
+// same blocking, split and micro-kernel, so the same bits as gemm() on the matrix the panels
+// hold.
+template <class T>
+void gemm(bool trans_a, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const BSource<T>& B,
+          T beta, T* C, index_t ldc) {
+  INK_CHECK(ValueError, M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
+  INK_CHECK(ValueError, lda >= (trans_a ? M : K) && ldc >= N, "gemm: leading dimension too small (lda=", lda,
+            " ldc=", ldc, ")");
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) {
+    gemm_detail::scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, false, M, N, K, alpha, A, lda,
+                            static_cast<const T*>(nullptr), index_t{0}, &B, beta, C, ldc);
 }
 
 // `batch` independent GEMMs with the same shapes; GEMM b reads A + b*stride_a, B + b*stride_b

@@ -1,0 +1,191 @@
+// A convolution's patch matrix handed to the GEMM as packed panels, read straight from a
+// zero-padded copy of the input rows it covers, instead of written out by im2col and packed
+// again by the GEMM. Entry (k, l) of the patch matrix is padded[tap[k] + pos[l]]: tap[k] is
+// where patch row k = (channel, i, j) starts, pos[l] where output position l = (image, oy, ox)
+// starts, so one table pair serves both orientations the convolutions need: the patch matrix as
+// B (forward: K = patch rows, N = positions) and its transpose as B (weight gradient: K =
+// positions, N = patch rows). Part of kernels/.
+//
+// Why: on the 4x4 stride-2 shapes im2col and the GEMM's packing of its output were a quarter of
+// the convolution's time, on the 9x9 3-channel one (i) well over a third; the padded copy is a
+// fraction of the patch matrix's size (16 taps share each input value there, 81 here).
+#pragma once
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "ink/core/config.hpp"
+#include "ink/core/cpu_features.hpp"
+#include "ink/kernels/gemm.hpp"
+#include "ink/kernels/im2col.hpp"
+#include "ink/kernels/workspace.hpp"
+
+namespace ink::kernels {
+
+namespace patch_detail {
+
+// The offsets are 32-bit (the vector gathers' indices): a patch matrix whose padded copy
+// would reach 2^31 values goes through im2col instead (conv.hpp). A variable, not a constant,
+// only so that a test can lower it and run that path on small shapes.
+inline index_t offset_limit = index_t{1} << 31;
+
+// B(k, l) = base[row[k] + col[l]] for k < kc, l < n, as NR-column panels (BSource's layout).
+template <class T>
+void pack_scalar(const T* base, const std::int32_t* row, index_t kc, const std::int32_t* col, index_t n, int NR,
+                 T* dst) {
+  for (index_t p0 = 0; p0 < n; p0 += NR) {
+    T* d = dst + (p0 / NR) * kc * NR;
+    const int w = static_cast<int>(std::min<index_t>(NR, n - p0));
+    const std::int32_t* c = col + p0;
+    for (index_t k = 0; k < kc; ++k, d += NR) {
+      const T* b = base + row[k];
+      for (int j = 0; j < w; ++j) d[j] = b[c[j]];
+      for (int j = w; j < NR; ++j) d[j] = T(0);
+    }
+  }
+}
+
+// The vector versions take a panel 16 (8) columns at a time down all kc rows: one gather per
+// row, or one load when the columns' offsets are consecutive (stride-1 output rows).
+INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
+                                          const std::int32_t* col, index_t n, int NR, float* dst) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (index_t p0 = 0; p0 < n; p0 += NR) {
+    float* panel = dst + (p0 / NR) * kc * NR;
+    const index_t w = std::min<index_t>(NR, n - p0);
+    for (index_t v = 0; v < NR; v += 16) {
+      float* d = panel + v;
+      const index_t lanes = std::clamp<index_t>(w - v, 0, 16);
+      if (lanes == 0) {
+        for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_setzero_ps());
+        continue;
+      }
+      const __mmask16 m = static_cast<__mmask16>(lanes == 16 ? 0xffffu : (1u << lanes) - 1);
+      const __m512i idx = _mm512_maskz_loadu_epi32(m, col + p0 + v);
+      const std::int32_t first = col[p0 + v];
+      if (_mm512_mask_cmpeq_epi32_mask(m, idx, _mm512_add_epi32(_mm512_set1_epi32(first), iota)) == m) {
+        const float* b = base + first;
+        for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_maskz_loadu_ps(m, b + row[k]));
+      } else {
+        for (index_t k = 0; k < kc; ++k)
+          _mm512_storeu_ps(d + k * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
+                                                                _mm512_add_epi32(idx, _mm512_set1_epi32(row[k])), base, 4));
+      }
+    }
+  }
+}
+
+INK_TARGET_AVX2 inline void pack_avx2(const float* base, const std::int32_t* row, index_t kc, const std::int32_t* col,
+                                      index_t n, int NR, float* dst) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (index_t p0 = 0; p0 < n; p0 += NR) {
+    float* panel = dst + (p0 / NR) * kc * NR;
+    const index_t w = std::min<index_t>(NR, n - p0);
+    for (index_t v = 0; v < NR; v += 8) {
+      float* d = panel + v;
+      const index_t lanes = std::clamp<index_t>(w - v, 0, 8);
+      const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lanes)), iota);
+      if (lanes == 0) {
+        for (index_t k = 0; k < kc; ++k) _mm256_storeu_ps(d + k * NR, _mm256_setzero_ps());
+        continue;
+      }
+      const __m256i idx = _mm256_maskload_epi32(col + p0 + v, m);
+      const std::int32_t first = col[p0 + v];
+      const __m256i same = _mm256_cmpeq_epi32(idx, _mm256_add_epi32(_mm256_set1_epi32(first), iota));
+      const __m256 mf = _mm256_castsi256_ps(m);
+      if (_mm256_testc_si256(same, m)) {  // every valid lane consecutive
+        const float* b = base + first;
+        for (index_t k = 0; k < kc; ++k) _mm256_storeu_ps(d + k * NR, _mm256_maskload_ps(b + row[k], m));
+      } else {
+        for (index_t k = 0; k < kc; ++k)
+          _mm256_storeu_ps(d + k * NR, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base,
+                                                                _mm256_add_epi32(idx, _mm256_set1_epi32(row[k])), mf, 4));
+      }
+    }
+  }
+}
+
+}  // namespace patch_detail
+
+// The context of a BSource over a patch matrix: B(k, l) = base[row[k] + col[l]].
+template <class T>
+struct PatchPanels {
+  const T* base;
+  const std::int32_t* row;
+  const std::int32_t* col;
+};
+
+template <class T>
+void pack_patch_panels(const void* ctx, index_t k0, index_t kc, index_t j0, index_t n, int NR, T* dst) {
+  const auto& s = *static_cast<const PatchPanels<T>*>(ctx);
+  if constexpr (std::is_same_v<T, float>) {
+    const Isa isa = active_isa();
+    if (isa == Isa::avx512 && NR % 16 == 0)
+      return patch_detail::pack_avx512(s.base, s.row + k0, kc, s.col + j0, n, NR, dst);
+    if (isa == Isa::avx2 && NR % 8 == 0) return patch_detail::pack_avx2(s.base, s.row + k0, kc, s.col + j0, n, NR, dst);
+  }
+  patch_detail::pack_scalar(s.base, s.row + k0, kc, s.col + j0, n, NR, dst);
+}
+
+// The patch matrix of m images (`image_stride` values apart from x) for output rows
+// [oy_begin, oy_end) of each: the input rows they read, zero-padded, in the calling thread's
+// workspace (slot kSlotWindow) as [m][C][rows][width], and the two offset tables: tap, one
+// entry per patch row (c, i, j) of all channels (group gi's rows start at gi * patch per
+// group), and pos, one per output position (image, oy, ox), image-major.
+template <class T>
+struct PatchMatrix {
+  T* padded;
+  std::int32_t* tap;
+  std::int32_t* pos;
+
+  // The input rows a band reads, and the padded width (at least W + 2 * pad; more when the
+  // window overhangs it, a geometry where out_w()'s division truncated towards zero).
+  static index_t rows(const Window2d& g, index_t band) { return (band - 1) * g.stride_h + (g.kernel_h - 1) * g.dilation_h + 1; }
+  static index_t width(const Window2d& g) {
+    return std::max(g.width + 2 * g.pad_w, (g.out_w() - 1) * g.stride_w + (g.kernel_w - 1) * g.dilation_w + 1);
+  }
+  // Whether the offsets fit in 32 bits (patch_detail::offset_limit).
+  static bool fits(const Window2d& g, index_t m, index_t band) {
+    return m * g.channels * rows(g, band) * width(g) < patch_detail::offset_limit;
+  }
+
+  PatchMatrix(const T* x, const Window2d& g, index_t m, index_t image_stride, index_t oy_begin, index_t oy_end) {
+    const index_t band = oy_end - oy_begin, ow = g.out_w(), R = rows(g, band), Wp = width(g);
+    const index_t plane = R * Wp, C = g.channels, taps = g.kernel_h * g.kernel_w;
+    const std::size_t padded_bytes = (static_cast<std::size_t>(m * C * plane) * sizeof(T) + 63) / 64 * 64;
+    const std::size_t tap_bytes = (static_cast<std::size_t>(C * taps) * sizeof(std::int32_t) + 63) / 64 * 64;
+    auto* base = thread_workspace().get<unsigned char>(
+        kSlotWindow, padded_bytes + tap_bytes + static_cast<std::size_t>(m * band * ow) * sizeof(std::int32_t));
+    padded = reinterpret_cast<T*>(base);
+    tap = reinterpret_cast<std::int32_t*>(base + padded_bytes);
+    pos = reinterpret_cast<std::int32_t*>(base + padded_bytes + tap_bytes);
+    const index_t first_y = oy_begin * g.stride_h - g.pad_h;
+    for (index_t img = 0; img < m; ++img)
+      for (index_t c = 0; c < C; ++c)
+        for (index_t r = 0; r < R; ++r) {
+          T* d = padded + (img * C + c) * plane + r * Wp;
+          const index_t y = first_y + r;
+          if (y < 0 || y >= g.height) {
+            std::fill(d, d + Wp, T(0));
+            continue;
+          }
+          std::fill(d, d + g.pad_w, T(0));
+          std::copy_n(x + img * image_stride + (c * g.height + y) * g.width, g.width, d + g.pad_w);
+          std::fill(d + g.pad_w + g.width, d + Wp, T(0));
+        }
+    for (index_t c = 0; c < C; ++c)
+      for (index_t i = 0; i < g.kernel_h; ++i)
+        for (index_t j = 0; j < g.kernel_w; ++j)
+          tap[(c * g.kernel_h + i) * g.kernel_w + j] =
+              static_cast<std::int32_t>(c * plane + i * g.dilation_h * Wp + j * g.dilation_w);
+    for (index_t img = 0; img < m; ++img)
+      for (index_t oy = 0; oy < band; ++oy)
+        for (index_t ox = 0; ox < ow; ++ox)
+          pos[(img * band + oy) * ow + ox] =
+              static_cast<std::int32_t>(img * C * plane + oy * g.stride_h * Wp + ox * g.stride_w);
+  }
+};
+
+}  // namespace ink::kernels
