@@ -47,28 +47,58 @@ void pack_scalar(const T* base, const std::int32_t* row, index_t kc, const std::
   }
 }
 
-// The vector versions take a panel 16 (8) columns at a time down all kc rows: one gather per
-// row, or one load when the columns' offsets are consecutive (stride-1 output rows).
+// The vector versions take a panel 16 (8) columns at a time down all kc rows. Those columns'
+// offsets usually form a few runs of consecutive values (a stride-1 output row; the kw taps of
+// a patch row): then each run is one masked load, lane j of run r reading base + row[k] +
+// (col[first of r] - first of r) + j; otherwise one gather per row.
+constexpr int kMaxRuns = 4;
+struct Runs {
+  int count = 0;  // 0: gather
+  std::uint32_t mask[kMaxRuns];
+  std::int32_t shift[kMaxRuns];
+};
+inline Runs find_runs(const std::int32_t* col, int lanes) {
+  Runs r;
+  for (int s = 0; s < lanes;) {
+    int e = s + 1;
+    while (e < lanes && col[e] == col[s] + (e - s)) ++e;
+    if (r.count == kMaxRuns) return Runs{};
+    r.mask[r.count] = ((e - s == 32 ? 0u : (1u << (e - s))) - 1u) << s;
+    r.shift[r.count] = col[s] - s;
+    ++r.count;
+    s = e;
+  }
+  return r;
+}
+
 INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
                                           const std::int32_t* col, index_t n, int NR, float* dst) {
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   for (index_t p0 = 0; p0 < n; p0 += NR) {
     float* panel = dst + (p0 / NR) * kc * NR;
     const index_t w = std::min<index_t>(NR, n - p0);
     for (index_t v = 0; v < NR; v += 16) {
       float* d = panel + v;
-      const index_t lanes = std::clamp<index_t>(w - v, 0, 16);
+      const int lanes = static_cast<int>(std::clamp<index_t>(w - v, 0, 16));
       if (lanes == 0) {
         for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_setzero_ps());
         continue;
       }
-      const __mmask16 m = static_cast<__mmask16>(lanes == 16 ? 0xffffu : (1u << lanes) - 1);
-      const __m512i idx = _mm512_maskz_loadu_epi32(m, col + p0 + v);
-      const std::int32_t first = col[p0 + v];
-      if (_mm512_mask_cmpeq_epi32_mask(m, idx, _mm512_add_epi32(_mm512_set1_epi32(first), iota)) == m) {
-        const float* b = base + first;
-        for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_maskz_loadu_ps(m, b + row[k]));
+      const Runs runs = find_runs(col + p0 + v, lanes);
+      if (runs.count == 1) {
+        const __mmask16 m0 = static_cast<__mmask16>(runs.mask[0]);
+        const float* b = base + runs.shift[0];
+        for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_maskz_loadu_ps(m0, b + row[k]));
+      } else if (runs.count > 1) {
+        for (index_t k = 0; k < kc; ++k) {
+          const float* b = base + row[k];
+          __m512 x = _mm512_maskz_loadu_ps(static_cast<__mmask16>(runs.mask[0]), b + runs.shift[0]);
+          for (int r = 1; r < runs.count; ++r)
+            x = _mm512_mask_loadu_ps(x, static_cast<__mmask16>(runs.mask[r]), b + runs.shift[r]);
+          _mm512_storeu_ps(d + k * NR, x);
+        }
       } else {
+        const __mmask16 m = static_cast<__mmask16>((1u << lanes) - 1);
+        const __m512i idx = _mm512_maskz_loadu_epi32(m, col + p0 + v);
         for (index_t k = 0; k < kc; ++k)
           _mm512_storeu_ps(d + k * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
                                                                 _mm512_add_epi32(idx, _mm512_set1_epi32(row[k])), base, 4));
@@ -77,31 +107,42 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
   }
 }
 
+// An AVX2 lane mask: lane j on when bit j of `bits` is set.
+INK_TARGET_AVX2 inline __m256i lane_mask_avx2(std::uint32_t bits) {
+  const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), lane_bit), lane_bit);
+}
+
 INK_TARGET_AVX2 inline void pack_avx2(const float* base, const std::int32_t* row, index_t kc, const std::int32_t* col,
                                       index_t n, int NR, float* dst) {
-  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (index_t p0 = 0; p0 < n; p0 += NR) {
     float* panel = dst + (p0 / NR) * kc * NR;
     const index_t w = std::min<index_t>(NR, n - p0);
     for (index_t v = 0; v < NR; v += 8) {
       float* d = panel + v;
-      const index_t lanes = std::clamp<index_t>(w - v, 0, 8);
-      const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lanes)), iota);
+      const int lanes = static_cast<int>(std::clamp<index_t>(w - v, 0, 8));
       if (lanes == 0) {
         for (index_t k = 0; k < kc; ++k) _mm256_storeu_ps(d + k * NR, _mm256_setzero_ps());
         continue;
       }
-      const __m256i idx = _mm256_maskload_epi32(col + p0 + v, m);
-      const std::int32_t first = col[p0 + v];
-      const __m256i same = _mm256_cmpeq_epi32(idx, _mm256_add_epi32(_mm256_set1_epi32(first), iota));
-      const __m256 mf = _mm256_castsi256_ps(m);
-      if (_mm256_testc_si256(same, m)) {  // every valid lane consecutive
-        const float* b = base + first;
-        for (index_t k = 0; k < kc; ++k) _mm256_storeu_ps(d + k * NR, _mm256_maskload_ps(b + row[k], m));
+      const Runs runs = find_runs(col + p0 + v, lanes);
+      if (runs.count > 0) {
+        __m256i m[kMaxRuns];
+        for (int r = 0; r < runs.count; ++r) m[r] = lane_mask_avx2(runs.mask[r]);
+        for (index_t k = 0; k < kc; ++k) {
+          const float* b = base + row[k];
+          __m256 x = _mm256_maskload_ps(b + runs.shift[0], m[0]);
+          for (int r = 1; r < runs.count; ++r)
+            x = _mm256_blendv_ps(x, _mm256_maskload_ps(b + runs.shift[r], m[r]), _mm256_castsi256_ps(m[r]));
+          _mm256_storeu_ps(d + k * NR, x);
+        }
       } else {
+        const __m256i m = lane_mask_avx2((1u << lanes) - 1);
+        const __m256i idx = _mm256_maskload_epi32(col + p0 + v, m);
         for (index_t k = 0; k < kc; ++k)
           _mm256_storeu_ps(d + k * NR, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base,
-                                                                _mm256_add_epi32(idx, _mm256_set1_epi32(row[k])), mf, 4));
+                                                                _mm256_add_epi32(idx, _mm256_set1_epi32(row[k])),
+                                                                _mm256_castsi256_ps(m), 4));
       }
     }
   }
