@@ -300,9 +300,15 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
   // Both versions (row copies and gathers; im2col picks one by shape) on every geometry, whole
   // and in a band of output rows, for every ISA the CPU has.
   using Im2col = void (*)(const TestType*, const kernels::Window2d&, TestType*, TestType, index_t, index_t, index_t);
-  using Col2im = void (*)(const TestType*, const kernels::Window2d&, TestType*, index_t, index_t, index_t);
+  // (col2im's last argument: overwrite x instead of adding to it; the rows version only adds)
+  using Col2im = void (*)(const TestType*, const kernels::Window2d&, TestType*, index_t, index_t, index_t, bool);
   const std::pair<const char*, std::pair<Im2col, Col2im>> versions[] = {
-      {"rows", {kernels::im2col_rows<TestType>, kernels::col2im_rows<TestType>}},
+      {"rows",
+       {kernels::im2col_rows<TestType>,
+        [](const TestType* c, const kernels::Window2d& g, TestType* x, index_t ld, index_t b0, index_t b1, bool overwrite) {
+          if (overwrite) std::fill(x, x + g.channels * g.height * g.width, TestType(0));
+          kernels::col2im_rows(c, g, x, ld, b0, b1);
+        }}},
       {"gather", {kernels::im2col_gather<TestType>, kernels::col2im_gather<TestType>}},
       {"chosen", {kernels::im2col<TestType>, kernels::col2im<TestType>}}};
   std::mt19937 rng(17);
@@ -338,8 +344,12 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
       fns.first(x.data(), g, fast.data(), pad, ld, 0, -1);
       REQUIRE(fast == naive);  // a copy: bitwise equal, padding between rows untouched
       std::vector<TestType> back_fast(x.size(), TestType(0.25));
-      fns.second(naive.data(), g, back_fast.data(), ld, 0, -1);
+      fns.second(naive.data(), g, back_fast.data(), ld, 0, -1, false);
       REQUIRE(back_fast == back_naive);  // same additions in the same order
+      std::vector<TestType> fold(x.size(), TestType(9.5)), fold_naive(x.size(), TestType(0));
+      col2im_naive(naive.data(), g, fold_naive.data(), ld);
+      fns.second(naive.data(), g, fold.data(), ld, 0, -1, true);
+      REQUIRE(fold == fold_naive);  // overwriting: the bits of a fold onto zeros
 
       std::vector<TestType> band(static_cast<std::size_t>(P * band_ld), TestType(7));
       fns.first(x.data(), g, band.data(), pad, band_ld, b0, b1);
@@ -354,7 +364,7 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
         for (index_t l = 0; l < (b1 - b0) * ow; ++l) only_band[p * ld + b0 * ow + l] = naive[p * ld + b0 * ow + l];
       std::vector<TestType> band_back(x.size(), TestType(0.25)), band_back_naive = band_back;
       col2im_naive(only_band.data(), g, band_back_naive.data(), ld);
-      fns.second(band.data(), g, band_back.data(), band_ld, b0, b1);
+      fns.second(band.data(), g, band_back.data(), band_ld, b0, b1, false);
       REQUIRE(band_back == band_back_naive);
     }
   }

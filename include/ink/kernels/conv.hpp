@@ -164,12 +164,25 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
     if (m > 1) {
       const index_t n = m * L;
       T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
-      T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
-      conv_detail::gather_images(dyi, m, s.out_channels, L, grad);
-      for (index_t gi = 0; gi < G; ++gi)
-        gemm(true, false, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, grad + gi * Cg * n, n, T(0), cols + gi * Pg * n, n);
-      std::fill(dxi, dxi + m * s.input_size(), T(0));
-      for (index_t j = 0; j < m; ++j) col2im(cols + j * L, g, dxi + j * s.input_size(), n);
+      if (m * s.output_size() < patch_detail::offset_limit) {
+        // dy's images side by side as B read in place, (channel c, position l of image j) at
+        // c * L + j * output_size + l: no copy into one matrix first.
+        auto* offsets = ws.get<std::int32_t>(kSlotWindow, static_cast<std::size_t>(Cg + n));
+        for (index_t c = 0; c < Cg; ++c) offsets[c] = static_cast<std::int32_t>(c * L);
+        for (index_t j = 0; j < m; ++j)
+          for (index_t l = 0; l < L; ++l) offsets[Cg + j * L + l] = static_cast<std::int32_t>(j * s.output_size() + l);
+        for (index_t gi = 0; gi < G; ++gi) {
+          const PatchPanels<T> b{dyi + gi * Cg * L, offsets, offsets + Cg};
+          gemm(true, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
+               cols + gi * Pg * n, n);
+        }
+      } else {
+        T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
+        conv_detail::gather_images(dyi, m, s.out_channels, L, grad);
+        for (index_t gi = 0; gi < G; ++gi)
+          gemm(true, false, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, grad + gi * Cg * n, n, T(0), cols + gi * Pg * n, n);
+      }
+      for (index_t j = 0; j < m; ++j) col2im(cols + j * L, g, dxi + j * s.input_size(), n, 0, -1, true);
       return;
     }
     if (s.pointwise()) {

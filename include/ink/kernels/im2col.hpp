@@ -252,18 +252,19 @@ namespace im2col_detail {
 // untouched, so every pixel sees the scalar loop's additions in its order: the same bits).
 template <class T>
 void sum_terms_scalar(T* __restrict xc, const T* __restrict block, const std::int32_t* __restrict terms,
-                      const std::int32_t* __restrict count, index_t pixels) {
+                      const std::int32_t* __restrict count, index_t pixels, bool overwrite) {
   for (index_t p = 0; p < pixels; ++p) {
-    T sum = xc[p];
+    T sum = overwrite ? T(0) : xc[p];
     for (std::int32_t t = 0; t < count[p]; ++t) sum += block[terms[t * pixels + p]];
     xc[p] = sum;
   }
 }
 INK_TARGET_AVX512 inline void sum_terms_avx512(float* xc, const float* block, const std::int32_t* terms,
-                                               const std::int32_t* count, index_t pixels, std::int32_t max_terms) {
+                                               const std::int32_t* count, index_t pixels, std::int32_t max_terms,
+                                               bool overwrite) {
   for (index_t p = 0; p < pixels; p += 16) {
     const __mmask16 in = static_cast<__mmask16>(pixels - p >= 16 ? 0xffffu : (1u << (pixels - p)) - 1);
-    __m512 sum = _mm512_maskz_loadu_ps(in, xc + p);
+    __m512 sum = overwrite ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(in, xc + p);
     const __m512i cnt = _mm512_maskz_loadu_epi32(in, count + p);
     for (std::int32_t t = 0; t < max_terms; ++t) {
       const __mmask16 m = _mm512_mask_cmpgt_epi32_mask(in, cnt, _mm512_set1_epi32(t));
@@ -275,10 +276,11 @@ INK_TARGET_AVX512 inline void sum_terms_avx512(float* xc, const float* block, co
   }
 }
 INK_TARGET_AVX2 inline void sum_terms_avx2(float* xc, const float* block, const std::int32_t* terms,
-                                           const std::int32_t* count, index_t pixels, std::int32_t max_terms) {
+                                           const std::int32_t* count, index_t pixels, std::int32_t max_terms,
+                                           bool overwrite) {
   index_t p = 0;
   for (; p + 8 <= pixels; p += 8) {
-    __m256 sum = _mm256_loadu_ps(xc + p);
+    __m256 sum = overwrite ? _mm256_setzero_ps() : _mm256_loadu_ps(xc + p);
     const __m256i cnt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(count + p));
     for (std::int32_t t = 0; t < max_terms; ++t) {
       const __m256i m = _mm256_cmpgt_epi32(cnt, _mm256_set1_epi32(t));
@@ -290,19 +292,19 @@ INK_TARGET_AVX2 inline void sum_terms_avx2(float* xc, const float* block, const 
     _mm256_storeu_ps(xc + p, sum);
   }
   for (; p < pixels; ++p) {  // the last pixels one at a time, their terms t * pixels apart
-    float sum = xc[p];
+    float sum = overwrite ? 0.0f : xc[p];
     for (std::int32_t t = 0; t < count[p]; ++t) sum += block[terms[t * pixels + p]];
     xc[p] = sum;
   }
 }
 template <class T>
 void sum_terms(Isa isa, T* xc, const T* block, const std::int32_t* terms, const std::int32_t* count, index_t pixels,
-               std::int32_t max_terms) {
+               std::int32_t max_terms, bool overwrite) {
   if constexpr (std::is_same_v<T, float>) {
-    if (isa == Isa::avx512) return sum_terms_avx512(xc, block, terms, count, pixels, max_terms);
-    if (isa == Isa::avx2) return sum_terms_avx2(xc, block, terms, count, pixels, max_terms);
+    if (isa == Isa::avx512) return sum_terms_avx512(xc, block, terms, count, pixels, max_terms, overwrite);
+    if (isa == Isa::avx2) return sum_terms_avx2(xc, block, terms, count, pixels, max_terms, overwrite);
   }
-  sum_terms_scalar(xc, block, terms, count, pixels);
+  sum_terms_scalar(xc, block, terms, count, pixels, overwrite);
 }
 }  // namespace im2col_detail
 
@@ -312,17 +314,29 @@ void sum_terms(Isa isa, T* xc, const T* block, const std::int32_t* terms, const 
 // order. Adding them in a register onto x's value gives the same sum, in the same order, as
 // col2im_rows, without its read-modify-write of x per (i, j) (which on 7-wide rows cost about
 // as much as the GEMM feeding it); the table's pixel-major layout lets vector gathers take
-// 16 pixels at once (float; double runs the scalar loop).
+// 16 pixels at once (float; double runs the scalar loop). With `overwrite`, x's values are
+// not read: each pixel gets the sum of its entries alone (zero when it has none), the same
+// bits as zero-filling x first.
 template <class T>
-void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
+void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1,
+                   bool overwrite = false) {
   if (oy_end < 0) oy_end = g.out_h();
   const index_t ow = g.out_w(), n = (oy_end - oy_begin) * ow;
   if (ld == 0) ld = n;
-  if (n <= 0) return;
   // The image rows the band touches.
-  const index_t y_lo = std::max<index_t>(0, oy_begin * g.stride_h - g.pad_h);
-  const index_t y_hi = std::min(g.height, (oy_end - 1) * g.stride_h - g.pad_h + (g.kernel_h - 1) * g.dilation_h + 1);
-  if (y_lo >= y_hi) return;
+  const index_t y_lo = n <= 0 ? 0 : std::max<index_t>(0, oy_begin * g.stride_h - g.pad_h);
+  const index_t y_hi =
+      n <= 0 ? 0 : std::min(g.height, (oy_end - 1) * g.stride_h - g.pad_h + (g.kernel_h - 1) * g.dilation_h + 1);
+  if (y_lo >= y_hi) {
+    if (overwrite) std::fill(x, x + g.channels * g.height * g.width, T(0));
+    return;
+  }
+  if (overwrite)  // the rows outside [y_lo, y_hi) get no entries
+    for (index_t c = 0; c < g.channels; ++c) {
+      T* xc = x + c * g.height * g.width;
+      std::fill(xc, xc + y_lo * g.width, T(0));
+      std::fill(xc + y_hi * g.width, xc + g.height * g.width, T(0));
+    }
   const index_t pixels = (y_hi - y_lo) * g.width, taps = g.kernel_h * g.kernel_w;
   // Calls f(pixel, offset in cols) for every entry that lands in the image, in (i, j) order.
   auto each_entry = [&](auto f) {
@@ -353,7 +367,7 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
   const Isa isa = active_isa();
   for (index_t c = 0; c < g.channels; ++c)
     im2col_detail::sum_terms(isa, x + (c * g.height + y_lo) * g.width, cols + c * taps * ld, terms, count, pixels,
-                             max_terms);
+                             max_terms, overwrite);
 }
 
 // Which version each picks, from bench/bench_im2col (docs/kernels.md): gathers win on strided
@@ -377,11 +391,14 @@ void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t 
   else im2col_rows(x, g, cols, pad_value, ld, oy_begin, oy_end);
 }
 
+// x += the fold of cols, or x = the fold with `overwrite` (x's values not read).
 template <class T>
-void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1) {
+void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1,
+            bool overwrite = false) {
   const index_t band_columns = ((oy_end < 0 ? g.out_h() : oy_end) - oy_begin) * g.out_w();
-  if (col2im_prefers_gather(g, ld == 0 ? band_columns : ld)) col2im_gather(cols, g, x, ld, oy_begin, oy_end);
-  else col2im_rows(cols, g, x, ld, oy_begin, oy_end);
+  if (col2im_prefers_gather(g, ld == 0 ? band_columns : ld)) return col2im_gather(cols, g, x, ld, oy_begin, oy_end, overwrite);
+  if (overwrite) std::fill(x, x + g.channels * g.height * g.width, T(0));
+  col2im_rows(cols, g, x, ld, oy_begin, oy_end);
 }
 
 }  // namespace ink::kernels
