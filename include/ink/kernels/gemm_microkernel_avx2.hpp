@@ -2,54 +2,67 @@
 // panels, float (6 x 16) and double (6 x 8). Part of kernels/; driven by the blocked frame in
 // gemm.hpp, which packs the panels (gemm_pack.hpp) and picks this file at run time.
 #pragma once
-#include <immintrin.h>
-
 #include <array>
 #include <utility>
 
 #include "ink/core/config.hpp"
 #include "ink/kernels/gemm_pack.hpp"
 #include "ink/kernels/gemm_transpose.hpp"
+#include "ink/kernels/vector_types.hpp"
 
 
 namespace ink::kernels::gemm_avx2 {
 
 #define INK_AVX2_INLINE INK_TARGET_AVX2 __attribute__((always_inline)) inline
 
-// Thin overloads so one kernel body serves float and double.
+// Thin overloads so one kernel body serves float and double (vector_types.hpp says why
+// builtins rather than <immintrin.h>).
 template <class T> struct Vec;
 template <> struct Vec<float> {
-  using reg = __m256;
+  using reg = simd::f32x8;
+  using lane_mask = simd::i32x8;
   static constexpr int lanes = 8;
 };
 template <> struct Vec<double> {
-  using reg = __m256d;
+  using reg = simd::f64x4;
+  using lane_mask = simd::i64x4;
   static constexpr int lanes = 4;
 };
 
-INK_AVX2_INLINE __m256 set1(float x) { return _mm256_set1_ps(x); }
-INK_AVX2_INLINE __m256d set1(double x) { return _mm256_set1_pd(x); }
-INK_AVX2_INLINE __m256 load(const float* p) { return _mm256_loadu_ps(p); }
-INK_AVX2_INLINE __m256d load(const double* p) { return _mm256_loadu_pd(p); }
-// Lane masks for the partial last vector of an edge tile: lane l is on when l < n.
-INK_AVX2_INLINE __m256i lane_mask(float*, int n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+// x - 0 is x for every x (-0 included), so these are plain broadcasts.
+INK_AVX2_INLINE simd::f32x8 set1(float x) { return x - simd::f32x8{}; }
+INK_AVX2_INLINE simd::f64x4 set1(double x) { return x - simd::f64x4{}; }
+INK_AVX2_INLINE simd::f32x8 load(const float* p) { return *reinterpret_cast<const simd::f32x8_u*>(p); }
+INK_AVX2_INLINE simd::f64x4 load(const double* p) { return *reinterpret_cast<const simd::f64x4_u*>(p); }
+// Lane masks for the partial last vector of an edge tile: lane l is on (all ones) when l < n.
+INK_AVX2_INLINE simd::i32x8 lane_mask(float*, int n) { return simd::i32x8{0, 1, 2, 3, 4, 5, 6, 7} < n; }
+INK_AVX2_INLINE simd::i64x4 lane_mask(double*, int n) {
+  return simd::i64x4{0, 1, 2, 3} < static_cast<long long>(n);
 }
-INK_AVX2_INLINE __m256i lane_mask(double*, int n) {
-  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+INK_AVX2_INLINE simd::f32x8 load(const float* p, simd::i32x8 m) {
+  return __builtin_ia32_maskloadps256(reinterpret_cast<const simd::f32x8*>(p), m);
 }
-INK_AVX2_INLINE __m256 load(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
-INK_AVX2_INLINE __m256d load(const double* p, __m256i m) { return _mm256_maskload_pd(p, m); }
-INK_AVX2_INLINE void store(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
-INK_AVX2_INLINE void store(double* p, __m256d v) { _mm256_storeu_pd(p, v); }
-INK_AVX2_INLINE void store(float* p, __m256 v, __m256i m) { _mm256_maskstore_ps(p, m, v); }
-INK_AVX2_INLINE void store(double* p, __m256d v, __m256i m) { _mm256_maskstore_pd(p, m, v); }
-INK_AVX2_INLINE __m256 fmadd(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
-INK_AVX2_INLINE __m256d fmadd(__m256d a, __m256d b, __m256d c) { return _mm256_fmadd_pd(a, b, c); }
-INK_AVX2_INLINE __m256 mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
-INK_AVX2_INLINE __m256d mul(__m256d a, __m256d b) { return _mm256_mul_pd(a, b); }
-INK_AVX2_INLINE __m256 add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
-INK_AVX2_INLINE __m256d add(__m256d a, __m256d b) { return _mm256_add_pd(a, b); }
+INK_AVX2_INLINE simd::f64x4 load(const double* p, simd::i64x4 m) {
+  return __builtin_ia32_maskloadpd256(reinterpret_cast<const simd::f64x4*>(p), m);
+}
+INK_AVX2_INLINE void store(float* p, simd::f32x8 v) { *reinterpret_cast<simd::f32x8_u*>(p) = v; }
+INK_AVX2_INLINE void store(double* p, simd::f64x4 v) { *reinterpret_cast<simd::f64x4_u*>(p) = v; }
+INK_AVX2_INLINE void store(float* p, simd::f32x8 v, simd::i32x8 m) {
+  __builtin_ia32_maskstoreps256(reinterpret_cast<simd::f32x8*>(p), m, v);
+}
+INK_AVX2_INLINE void store(double* p, simd::f64x4 v, simd::i64x4 m) {
+  __builtin_ia32_maskstorepd256(reinterpret_cast<simd::f64x4*>(p), m, v);
+}
+INK_AVX2_INLINE simd::f32x8 fmadd(simd::f32x8 a, simd::f32x8 b, simd::f32x8 c) {
+  return __builtin_ia32_vfmaddps256(a, b, c);
+}
+INK_AVX2_INLINE simd::f64x4 fmadd(simd::f64x4 a, simd::f64x4 b, simd::f64x4 c) {
+  return __builtin_ia32_vfmaddpd256(a, b, c);
+}
+INK_AVX2_INLINE simd::f32x8 mul(simd::f32x8 a, simd::f32x8 b) { return a * b; }
+INK_AVX2_INLINE simd::f64x4 mul(simd::f64x4 a, simd::f64x4 b) { return a * b; }
+INK_AVX2_INLINE simd::f32x8 add(simd::f32x8 a, simd::f32x8 b) { return a + b; }
+INK_AVX2_INLINE simd::f64x4 add(simd::f64x4 a, simd::f64x4 b) { return a + b; }
 
 // Same contract as gemm_avx512::micro_kernel: M rows x NV vectors of a tile from packed
 // panels, the top m <= M rows stored, `last` valid lanes in the last vector,
@@ -81,7 +94,7 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
     b += NR;
   }
 
-  const __m256i tail = lane_mask(static_cast<T*>(nullptr), last);
+  const typename Vec<T>::lane_mask tail = lane_mask(static_cast<T*>(nullptr), last);
   const bool partial = last < L;
   const R va = set1(alpha), vb = set1(beta);
 #pragma GCC unroll 8

@@ -3,17 +3,16 @@
 // gemm.hpp, which packs the panels (gemm_pack.hpp; A with the transposes here) and picks this
 // file at run time.
 #pragma once
-#include <immintrin.h>
-
 #include <array>
 #include <utility>
 
 #include "ink/core/config.hpp"
 #include "ink/kernels/gemm_pack.hpp"
 #include "ink/kernels/gemm_transpose.hpp"
+#include "ink/kernels/vector_types.hpp"
 
 #ifndef INK_TARGET_AVX512
-// The program is built without -march, so every function using AVX-512 intrinsics carries the
+// The program is built without -march, so every function using AVX-512 instructions carries the
 // target itself and only runs after cpu_features.hpp confirmed the CPU has it.
 #define INK_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 #endif
@@ -22,33 +21,44 @@ namespace ink::kernels::gemm_avx512 {
 
 #define INK_AVX512_INLINE INK_TARGET_AVX512 __attribute__((always_inline)) inline
 
-// Thin overloads so one kernel body serves float and double.
+// Thin overloads so one kernel body serves float and double (vector_types.hpp says why
+// builtins rather than <immintrin.h>).
 template <class T> struct Vec;
 template <> struct Vec<float> {
-  using reg = __m512;
-  using mask = __mmask16;
+  using reg = simd::f32x16;
+  using mask = unsigned short;  // __mmask16
   static constexpr int lanes = 16;
 };
 template <> struct Vec<double> {
-  using reg = __m512d;
-  using mask = __mmask8;
+  using reg = simd::f64x8;
+  using mask = unsigned char;  // __mmask8
   static constexpr int lanes = 8;
 };
 
-INK_AVX512_INLINE __m512 set1(float x) { return _mm512_set1_ps(x); }
-INK_AVX512_INLINE __m512d set1(double x) { return _mm512_set1_pd(x); }
-INK_AVX512_INLINE __m512 load(const float* p) { return _mm512_loadu_ps(p); }
-INK_AVX512_INLINE __m512d load(const double* p) { return _mm512_loadu_pd(p); }
-INK_AVX512_INLINE __m512 load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
-INK_AVX512_INLINE __m512d load(const double* p, __mmask8 m) { return _mm512_maskz_loadu_pd(m, p); }
-INK_AVX512_INLINE void store(float* p, __m512 v, __mmask16 m) { _mm512_mask_storeu_ps(p, m, v); }
-INK_AVX512_INLINE void store(double* p, __m512d v, __mmask8 m) { _mm512_mask_storeu_pd(p, m, v); }
-INK_AVX512_INLINE __m512 fmadd(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
-INK_AVX512_INLINE __m512d fmadd(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
-INK_AVX512_INLINE __m512 mul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
-INK_AVX512_INLINE __m512d mul(__m512d a, __m512d b) { return _mm512_mul_pd(a, b); }
-INK_AVX512_INLINE __m512 add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
-INK_AVX512_INLINE __m512d add(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+// x - 0 is x for every x (-0 included), so these are plain broadcasts.
+INK_AVX512_INLINE simd::f32x16 set1(float x) { return x - simd::f32x16{}; }
+INK_AVX512_INLINE simd::f64x8 set1(double x) { return x - simd::f64x8{}; }
+INK_AVX512_INLINE simd::f32x16 load(const float* p) { return *reinterpret_cast<const simd::f32x16_u*>(p); }
+INK_AVX512_INLINE simd::f64x8 load(const double* p) { return *reinterpret_cast<const simd::f64x8_u*>(p); }
+// Masked loads zero the lanes that are off; masked stores leave their memory untouched.
+INK_AVX512_INLINE simd::f32x16 load(const float* p, unsigned short m) {
+  return __builtin_ia32_loadups512_mask(p, simd::f32x16{}, m);
+}
+INK_AVX512_INLINE simd::f64x8 load(const double* p, unsigned char m) {
+  return __builtin_ia32_loadupd512_mask(p, simd::f64x8{}, m);
+}
+INK_AVX512_INLINE void store(float* p, simd::f32x16 v, unsigned short m) { __builtin_ia32_storeups512_mask(p, v, m); }
+INK_AVX512_INLINE void store(double* p, simd::f64x8 v, unsigned char m) { __builtin_ia32_storeupd512_mask(p, v, m); }
+INK_AVX512_INLINE simd::f32x16 fmadd(simd::f32x16 a, simd::f32x16 b, simd::f32x16 c) {
+  return __builtin_ia32_vfmaddps512_mask(a, b, c, static_cast<unsigned short>(~0u), simd::kCurrentRounding);
+}
+INK_AVX512_INLINE simd::f64x8 fmadd(simd::f64x8 a, simd::f64x8 b, simd::f64x8 c) {
+  return __builtin_ia32_vfmaddpd512_mask(a, b, c, static_cast<unsigned char>(~0u), simd::kCurrentRounding);
+}
+INK_AVX512_INLINE simd::f32x16 mul(simd::f32x16 a, simd::f32x16 b) { return a * b; }
+INK_AVX512_INLINE simd::f64x8 mul(simd::f64x8 a, simd::f64x8 b) { return a * b; }
+INK_AVX512_INLINE simd::f32x16 add(simd::f32x16 a, simd::f32x16 b) { return a + b; }
+INK_AVX512_INLINE simd::f64x8 add(simd::f64x8 a, simd::f64x8 b) { return a + b; }
 
 // One k step of the micro-kernel: NV vectors of B times M broadcasts of A into M x NV
 // accumulators.
@@ -103,8 +113,8 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
     for (int i = 0; i < m; ++i) {
       const char* ci = reinterpret_cast<const char*>(c + i * ldc);
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) _mm_prefetch(ci + j * 64, _MM_HINT_T0);
-      _mm_prefetch(ci + NV * 64 - 1, _MM_HINT_T0);  // C rows need not be 64-byte aligned
+      for (int j = 0; j < NV; ++j) __builtin_prefetch(ci + j * 64, 0, 3);  // prefetcht0
+      __builtin_prefetch(ci + NV * 64 - 1, 0, 3);  // C rows need not be 64-byte aligned
     }
 #pragma GCC unroll 4
   for (index_t k = k_prefetch; k < kc; ++k) k_step<T, MR, NR, M, NV>(acc, a, b);

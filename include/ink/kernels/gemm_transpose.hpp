@@ -3,16 +3,16 @@
 // A micro-panel (8 rows, stride 8) and a transposed B panel (8 of its columns, stride NR) are
 // both this shape; done one element at a time, the strided stores made packing B for
 // dW = dY * cols^T cost half as much as the multiply itself. AVX2 instructions only, so both
-// the AVX2 and the AVX-512 kernels call them. Part of kernels/.
+// the AVX2 and the AVX-512 kernels call them. The shuffles are written as __builtin_shufflevector
+// lane lists (the intrinsic each stands for is named beside it). Part of kernels/.
 #pragma once
-#include <immintrin.h>
-
 #include <algorithm>
 
 #include "ink/core/config.hpp"
+#include "ink/kernels/vector_types.hpp"
 
 #ifndef INK_TARGET_AVX2
-// The program is built without -march, so every function using AVX2 intrinsics carries the
+// The program is built without -march, so every function using AVX2 instructions carries the
 // target itself and only runs after cpu_features.hpp confirmed the CPU has it.
 #define INK_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #endif
@@ -21,28 +21,31 @@ namespace ink::kernels::gemm_transpose {
 
 // dst[k * stride + i] = src[i * ld + k] for i < 8, k < kc.
 INK_TARGET_AVX2 inline void rows8(const float* src, index_t ld, index_t kc, float* dst, index_t stride) {
+  using simd::f32x8;
+  using simd::f32x8_u;
   index_t k = 0;
   for (; k + 8 <= kc; k += 8) {
-    __m256 r[8], t[8], s[8];
+    f32x8 r[8], t[8], s[8];
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld + k);
+    for (int i = 0; i < 8; ++i) r[i] = *reinterpret_cast<const f32x8_u*>(src + i * ld + k);
 #pragma GCC unroll 4
     for (int i = 0; i < 8; i += 2) {
-      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+      t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);       // unpacklo_ps
+      t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);  // unpackhi_ps
     }
 #pragma GCC unroll 2
-    for (int h = 0; h < 8; h += 4) {
-      s[h] = _mm256_shuffle_ps(t[h], t[h + 2], 0x44);
-      s[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], 0xEE);
-      s[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0x44);
-      s[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
+    for (int h = 0; h < 8; h += 4) {  // shuffle_ps with 0x44 and 0xEE
+      s[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      s[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+      s[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+      s[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
     }
     float* d = dst + k * stride;
 #pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      _mm256_storeu_ps(d + j * stride, _mm256_permute2f128_ps(s[j], s[j + 4], 0x20));
-      _mm256_storeu_ps(d + (j + 4) * stride, _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
+    for (int j = 0; j < 4; ++j) {  // permute2f128_ps with 0x20 and 0x31
+      *reinterpret_cast<f32x8_u*>(d + j * stride) = __builtin_shufflevector(s[j], s[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+      *reinterpret_cast<f32x8_u*>(d + (j + 4) * stride) =
+          __builtin_shufflevector(s[j], s[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
   }
   for (; k < kc; ++k)
@@ -50,20 +53,23 @@ INK_TARGET_AVX2 inline void rows8(const float* src, index_t ld, index_t kc, floa
 }
 
 INK_TARGET_AVX2 inline void rows8(const double* src, index_t ld, index_t kc, double* dst, index_t stride) {
+  using simd::f64x4;
+  using simd::f64x4_u;
   index_t k = 0;
   for (; k + 4 <= kc; k += 4) {
     double* d = dst + k * stride;
 #pragma GCC unroll 2
     for (int h = 0; h < 8; h += 4) {  // rows h..h+3 fill lanes h..h+3 of 4 consecutive k
       const double* a = src + h * ld + k;
-      const __m256d r0 = _mm256_loadu_pd(a), r1 = _mm256_loadu_pd(a + ld);
-      const __m256d r2 = _mm256_loadu_pd(a + 2 * ld), r3 = _mm256_loadu_pd(a + 3 * ld);
-      const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
-      const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-      _mm256_storeu_pd(d + h, _mm256_permute2f128_pd(t0, t2, 0x20));
-      _mm256_storeu_pd(d + stride + h, _mm256_permute2f128_pd(t1, t3, 0x20));
-      _mm256_storeu_pd(d + 2 * stride + h, _mm256_permute2f128_pd(t0, t2, 0x31));
-      _mm256_storeu_pd(d + 3 * stride + h, _mm256_permute2f128_pd(t1, t3, 0x31));
+      const f64x4 r0 = *reinterpret_cast<const f64x4_u*>(a), r1 = *reinterpret_cast<const f64x4_u*>(a + ld);
+      const f64x4 r2 = *reinterpret_cast<const f64x4_u*>(a + 2 * ld), r3 = *reinterpret_cast<const f64x4_u*>(a + 3 * ld);
+      // unpacklo_pd / unpackhi_pd, then permute2f128_pd with 0x20 and 0x31
+      const f64x4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 2, 6), t1 = __builtin_shufflevector(r0, r1, 1, 5, 3, 7);
+      const f64x4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 2, 6), t3 = __builtin_shufflevector(r2, r3, 1, 5, 3, 7);
+      *reinterpret_cast<f64x4_u*>(d + h) = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+      *reinterpret_cast<f64x4_u*>(d + stride + h) = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+      *reinterpret_cast<f64x4_u*>(d + 2 * stride + h) = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+      *reinterpret_cast<f64x4_u*>(d + 3 * stride + h) = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
     }
   }
   for (; k < kc; ++k)
