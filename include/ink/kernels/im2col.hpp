@@ -2,18 +2,17 @@
 // GEMM of the weights with this matrix; col2im scatters patch gradients back onto the image.
 // Part of kernels/: raw pointers, one image (one batch element) per call.
 #pragma once
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
 #include "ink/core/config.hpp"
 #include "ink/core/cpu_features.hpp"
+#include "ink/kernels/vector_types.hpp"
 #include "ink/kernels/workspace.hpp"
 
 #ifndef INK_TARGET_AVX512
-// The program is built without -march, so every function using AVX-512 intrinsics carries the
+// The program is built without -march, so every function using AVX-512 instructions carries the
 // target itself and only runs after cpu_features.hpp confirmed the CPU has it.
 #define INK_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 #endif
@@ -186,36 +185,40 @@ template <class T>
 void gather_row_scalar(T* __restrict row, const T* __restrict src, const std::int32_t* __restrict off, index_t n) {
   for (index_t l = 0; l < n; ++l) row[l] = src[off[l]];
 }
+// (The vector versions call the builtins behind the intrinsics, as vector_types.hpp explains:
+// gathersiv16sf is _mm512_mask_i32gather_ps, loaddqusi512_mask _mm512_maskz_loadu_epi32, ...)
 INK_TARGET_AVX512 inline void gather_row_avx512(float* row, const float* src, const std::int32_t* off, index_t n) {
-  index_t l = 0;
-  for (; l + 16 <= n; l += 16)
-    _mm512_storeu_ps(row + l, _mm512_i32gather_ps(_mm512_loadu_si512(off + l), src, 4));
-  if (l < n) {
-    const __mmask16 m = static_cast<__mmask16>((1u << (n - l)) - 1);
-    const __m512i idx = _mm512_maskz_loadu_epi32(m, off + l);
-    _mm512_mask_storeu_ps(row + l, m, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, src, 4));
+  using namespace simd;
+  for (index_t l = 0; l < n; l += 16) {
+    const unsigned short m = static_cast<unsigned short>(n - l >= 16 ? 0xffffu : (1u << (n - l)) - 1);
+    const i32x16 idx = __builtin_ia32_loaddqusi512_mask(off + l, i32x16{}, m);
+    __builtin_ia32_storeups512_mask(row + l, __builtin_ia32_gathersiv16sf(f32x16{}, src, idx, m, 4), m);
   }
 }
 INK_TARGET_AVX512 inline void gather_row_avx512(double* row, const double* src, const std::int32_t* off, index_t n) {
-  index_t l = 0;
-  for (; l + 8 <= n; l += 8)
-    _mm512_storeu_pd(row + l, _mm512_i32gather_pd(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(off + l)), src, 8));
-  if (l < n) {
-    const __mmask8 m = static_cast<__mmask8>((1u << (n - l)) - 1);
-    const __m256i idx = _mm256_maskz_loadu_epi32(m, off + l);
-    _mm512_mask_storeu_pd(row + l, m, _mm512_mask_i32gather_pd(_mm512_setzero_pd(), m, idx, src, 8));
+  using namespace simd;
+  for (index_t l = 0; l < n; l += 8) {
+    const unsigned char m = static_cast<unsigned char>(n - l >= 8 ? 0xffu : (1u << (n - l)) - 1);
+    const i32x8 idx = __builtin_ia32_loaddqusi256_mask(off + l, i32x8{}, m);
+    __builtin_ia32_storeupd512_mask(row + l, __builtin_ia32_gathersiv8df(f64x8{}, src, idx, m, 8), m);
   }
 }
 INK_TARGET_AVX2 inline void gather_row_avx2(float* row, const float* src, const std::int32_t* off, index_t n) {
+  using namespace simd;
+  const f32x8 all = reinterpret_cast<f32x8>(i32x8{} - 1);  // every lane's sign bit: gather it
   index_t l = 0;
   for (; l + 8 <= n; l += 8)
-    _mm256_storeu_ps(row + l, _mm256_i32gather_ps(src, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(off + l)), 4));
+    *reinterpret_cast<f32x8_u*>(row + l) =
+        __builtin_ia32_gathersiv8sf(f32x8{}, src, *reinterpret_cast<const i32x8_u*>(off + l), all, 4);
   gather_row_scalar(row + l, src, off + l, n - l);
 }
 INK_TARGET_AVX2 inline void gather_row_avx2(double* row, const double* src, const std::int32_t* off, index_t n) {
+  using namespace simd;
+  const f64x4 all = reinterpret_cast<f64x4>(i64x4{} - 1);
   index_t l = 0;
   for (; l + 4 <= n; l += 4)
-    _mm256_storeu_pd(row + l, _mm256_i32gather_pd(src, _mm_loadu_si128(reinterpret_cast<const __m128i*>(off + l)), 8));
+    *reinterpret_cast<f64x4_u*>(row + l) =
+        __builtin_ia32_gathersiv4df(f64x4{}, src, *reinterpret_cast<const i32x4_u*>(off + l), all, 8);
   gather_row_scalar(row + l, src, off + l, n - l);
 }
 template <class T>
@@ -262,34 +265,37 @@ void sum_terms_scalar(T* __restrict xc, const T* __restrict block, const std::in
 INK_TARGET_AVX512 inline void sum_terms_avx512(float* xc, const float* block, const std::int32_t* terms,
                                                const std::int32_t* count, index_t pixels, std::int32_t max_terms,
                                                bool overwrite) {
+  using namespace simd;
   for (index_t p = 0; p < pixels; p += 16) {
-    const __mmask16 in = static_cast<__mmask16>(pixels - p >= 16 ? 0xffffu : (1u << (pixels - p)) - 1);
-    __m512 sum = overwrite ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(in, xc + p);
-    const __m512i cnt = _mm512_maskz_loadu_epi32(in, count + p);
+    const unsigned short in = static_cast<unsigned short>(pixels - p >= 16 ? 0xffffu : (1u << (pixels - p)) - 1);
+    f32x16 sum = overwrite ? f32x16{} : __builtin_ia32_loadups512_mask(xc + p, f32x16{}, in);
+    const i32x16 cnt = __builtin_ia32_loaddqusi512_mask(count + p, i32x16{}, in);
     for (std::int32_t t = 0; t < max_terms; ++t) {
-      const __mmask16 m = _mm512_mask_cmpgt_epi32_mask(in, cnt, _mm512_set1_epi32(t));
+      const unsigned short m = __builtin_ia32_pcmpgtd512_mask(cnt, i32x16{} + t, in);  // pixels with a t-th entry
       if (!m) break;  // counts past here are all smaller
-      const __m512i idx = _mm512_maskz_loadu_epi32(m, terms + t * pixels + p);
-      sum = _mm512_mask_add_ps(sum, m, sum, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, block, 4));
+      const i32x16 idx = __builtin_ia32_loaddqusi512_mask(terms + t * pixels + p, i32x16{}, m);
+      const f32x16 v = __builtin_ia32_gathersiv16sf(f32x16{}, block, idx, m, 4);
+      sum = __builtin_ia32_addps512_mask(sum, v, sum, m, kCurrentRounding);  // lanes off m keep their sum
     }
-    _mm512_mask_storeu_ps(xc + p, in, sum);
+    __builtin_ia32_storeups512_mask(xc + p, sum, in);
   }
 }
 INK_TARGET_AVX2 inline void sum_terms_avx2(float* xc, const float* block, const std::int32_t* terms,
                                            const std::int32_t* count, index_t pixels, std::int32_t max_terms,
                                            bool overwrite) {
+  using namespace simd;
   index_t p = 0;
   for (; p + 8 <= pixels; p += 8) {
-    __m256 sum = overwrite ? _mm256_setzero_ps() : _mm256_loadu_ps(xc + p);
-    const __m256i cnt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(count + p));
+    f32x8 sum = overwrite ? f32x8{} : *reinterpret_cast<const f32x8_u*>(xc + p);
+    const i32x8 cnt = *reinterpret_cast<const i32x8_u*>(count + p);
     for (std::int32_t t = 0; t < max_terms; ++t) {
-      const __m256i m = _mm256_cmpgt_epi32(cnt, _mm256_set1_epi32(t));
-      if (_mm256_testz_si256(m, m)) break;
-      const __m256i idx = _mm256_maskload_epi32(terms + t * pixels + p, m);
-      const __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), block, idx, _mm256_castsi256_ps(m), 4);
-      sum = _mm256_blendv_ps(sum, _mm256_add_ps(sum, v), _mm256_castsi256_ps(m));
+      const i32x8 m = cnt > t;  // all ones in the pixels with a t-th entry
+      if (__builtin_ia32_ptestz256(reinterpret_cast<i64x4>(m), reinterpret_cast<i64x4>(m))) break;
+      const i32x8 idx = __builtin_ia32_maskloadd256(reinterpret_cast<const i32x8*>(terms + t * pixels + p), m);
+      const f32x8 v = __builtin_ia32_gathersiv8sf(f32x8{}, block, idx, reinterpret_cast<f32x8>(m), 4);
+      sum = __builtin_ia32_blendvps256(sum, sum + v, reinterpret_cast<f32x8>(m));
     }
-    _mm256_storeu_ps(xc + p, sum);
+    *reinterpret_cast<f32x8_u*>(xc + p) = sum;
   }
   for (; p < pixels; ++p) {  // the last pixels one at a time, their terms t * pixels apart
     float sum = overwrite ? 0.0f : xc[p];

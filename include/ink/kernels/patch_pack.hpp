@@ -10,8 +10,6 @@
 // the convolution's time, on the 9x9 3-channel one (i) well over a third; the padded copy is a
 // fraction of the patch matrix's size (16 taps share each input value there, 81 here).
 #pragma once
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -20,6 +18,7 @@
 #include "ink/core/cpu_features.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
+#include "ink/kernels/vector_types.hpp"
 #include "ink/kernels/workspace.hpp"
 
 namespace ink::kernels {
@@ -71,8 +70,12 @@ inline Runs find_runs(const std::int32_t* col, int lanes) {
   return r;
 }
 
+// (Builtins for the intrinsics, as in vector_types.hpp: loadups512_mask is
+// _mm512_mask_loadu_ps, gathersiv16sf _mm512_mask_i32gather_ps, maskloadps256
+// _mm256_maskload_ps, blendvps256 _mm256_blendv_ps.)
 INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
                                           const std::int32_t* col, index_t n, int NR, float* dst) {
+  using namespace simd;
   for (index_t p0 = 0; p0 < n; p0 += NR) {
     float* panel = dst + (p0 / NR) * kc * NR;
     const index_t w = std::min<index_t>(NR, n - p0);
@@ -80,41 +83,37 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
       float* d = panel + v;
       const int lanes = static_cast<int>(std::clamp<index_t>(w - v, 0, 16));
       if (lanes == 0) {
-        for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_setzero_ps());
+        for (index_t k = 0; k < kc; ++k) *reinterpret_cast<f32x16_u*>(d + k * NR) = f32x16{};
         continue;
       }
       const Runs runs = find_runs(col + p0 + v, lanes);
-      if (runs.count == 1) {
-        const __mmask16 m0 = static_cast<__mmask16>(runs.mask[0]);
-        const float* b = base + runs.shift[0];
-        for (index_t k = 0; k < kc; ++k) _mm512_storeu_ps(d + k * NR, _mm512_maskz_loadu_ps(m0, b + row[k]));
-      } else if (runs.count > 1) {
+      if (runs.count > 0) {
         for (index_t k = 0; k < kc; ++k) {
           const float* b = base + row[k];
-          __m512 x = _mm512_maskz_loadu_ps(static_cast<__mmask16>(runs.mask[0]), b + runs.shift[0]);
+          f32x16 x = __builtin_ia32_loadups512_mask(b + runs.shift[0], f32x16{}, static_cast<unsigned short>(runs.mask[0]));
           for (int r = 1; r < runs.count; ++r)
-            x = _mm512_mask_loadu_ps(x, static_cast<__mmask16>(runs.mask[r]), b + runs.shift[r]);
-          _mm512_storeu_ps(d + k * NR, x);
+            x = __builtin_ia32_loadups512_mask(b + runs.shift[r], x, static_cast<unsigned short>(runs.mask[r]));
+          *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
         }
       } else {
-        const __mmask16 m = static_cast<__mmask16>((1u << lanes) - 1);
-        const __m512i idx = _mm512_maskz_loadu_epi32(m, col + p0 + v);
+        const unsigned short m = static_cast<unsigned short>((1u << lanes) - 1);
+        const i32x16 idx = __builtin_ia32_loaddqusi512_mask(col + p0 + v, i32x16{}, m);
         for (index_t k = 0; k < kc; ++k)
-          _mm512_storeu_ps(d + k * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
-                                                                _mm512_add_epi32(idx, _mm512_set1_epi32(row[k])), base, 4));
+          *reinterpret_cast<f32x16_u*>(d + k * NR) = __builtin_ia32_gathersiv16sf(f32x16{}, base, idx + row[k], m, 4);
       }
     }
   }
 }
 
-// An AVX2 lane mask: lane j on when bit j of `bits` is set.
-INK_TARGET_AVX2 inline __m256i lane_mask_avx2(std::uint32_t bits) {
-  const __m256i lane_bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), lane_bit), lane_bit);
+// An AVX2 lane mask: all ones in lane j when bit j of `bits` is set.
+INK_TARGET_AVX2 inline simd::i32x8 lane_mask_avx2(std::uint32_t bits) {
+  const simd::i32x8 lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
+  return ((simd::i32x8{} + static_cast<int>(bits)) & lane_bit) == lane_bit;
 }
 
 INK_TARGET_AVX2 inline void pack_avx2(const float* base, const std::int32_t* row, index_t kc, const std::int32_t* col,
                                       index_t n, int NR, float* dst) {
+  using namespace simd;
   for (index_t p0 = 0; p0 < n; p0 += NR) {
     float* panel = dst + (p0 / NR) * kc * NR;
     const index_t w = std::min<index_t>(NR, n - p0);
@@ -122,27 +121,28 @@ INK_TARGET_AVX2 inline void pack_avx2(const float* base, const std::int32_t* row
       float* d = panel + v;
       const int lanes = static_cast<int>(std::clamp<index_t>(w - v, 0, 8));
       if (lanes == 0) {
-        for (index_t k = 0; k < kc; ++k) _mm256_storeu_ps(d + k * NR, _mm256_setzero_ps());
+        for (index_t k = 0; k < kc; ++k) *reinterpret_cast<f32x8_u*>(d + k * NR) = f32x8{};
         continue;
       }
       const Runs runs = find_runs(col + p0 + v, lanes);
       if (runs.count > 0) {
-        __m256i m[kMaxRuns];
+        i32x8 m[kMaxRuns];
         for (int r = 0; r < runs.count; ++r) m[r] = lane_mask_avx2(runs.mask[r]);
         for (index_t k = 0; k < kc; ++k) {
           const float* b = base + row[k];
-          __m256 x = _mm256_maskload_ps(b + runs.shift[0], m[0]);
+          f32x8 x = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(b + runs.shift[0]), m[0]);
           for (int r = 1; r < runs.count; ++r)
-            x = _mm256_blendv_ps(x, _mm256_maskload_ps(b + runs.shift[r], m[r]), _mm256_castsi256_ps(m[r]));
-          _mm256_storeu_ps(d + k * NR, x);
+            x = __builtin_ia32_blendvps256(
+                x, __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(b + runs.shift[r]), m[r]),
+                reinterpret_cast<f32x8>(m[r]));
+          *reinterpret_cast<f32x8_u*>(d + k * NR) = x;
         }
       } else {
-        const __m256i m = lane_mask_avx2((1u << lanes) - 1);
-        const __m256i idx = _mm256_maskload_epi32(col + p0 + v, m);
+        const i32x8 m = lane_mask_avx2((1u << lanes) - 1);
+        const i32x8 idx = __builtin_ia32_maskloadd256(reinterpret_cast<const i32x8*>(col + p0 + v), m);
         for (index_t k = 0; k < kc; ++k)
-          _mm256_storeu_ps(d + k * NR, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base,
-                                                                _mm256_add_epi32(idx, _mm256_set1_epi32(row[k])),
-                                                                _mm256_castsi256_ps(m), 4));
+          *reinterpret_cast<f32x8_u*>(d + k * NR) =
+              __builtin_ia32_gathersiv8sf(f32x8{}, base, idx + row[k], reinterpret_cast<f32x8>(m), 4);
       }
     }
   }

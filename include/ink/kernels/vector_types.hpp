@@ -1,4 +1,4 @@
-// The x86 vector registers the GEMM kernels use, as GCC vector types (also understood by clang),
+// The x86 vector registers the kernels use, as GCC vector types (also understood by clang),
 // and the few compiler builtins they need beyond +, * and __builtin_shufflevector. Part of
 // kernels/. These replace <immintrin.h>: parsing it costs every program that includes ink
 // about 0.4 s, a tenth of an empty main's compile time, for the dozen intrinsics the kernels
@@ -13,12 +13,17 @@ typedef float f32x8 __attribute__((vector_size(32)));
 typedef double f64x4 __attribute__((vector_size(32)));
 typedef int i32x8 __attribute__((vector_size(32)));
 typedef long long i64x4 __attribute__((vector_size(32)));
+typedef int i32x4 __attribute__((vector_size(16)));
 typedef float f32x16 __attribute__((vector_size(64)));
+typedef int i32x16 __attribute__((vector_size(64)));
 typedef double f64x8 __attribute__((vector_size(64)));
 typedef float f32x8_u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef double f64x4_u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef float f32x16_u __attribute__((vector_size(64), aligned(1), may_alias));
 typedef double f64x8_u __attribute__((vector_size(64), aligned(1), may_alias));
+typedef int i32x4_u __attribute__((vector_size(16), aligned(1), may_alias));
+typedef int i32x8_u __attribute__((vector_size(32), aligned(1), may_alias));
+typedef int i32x16_u __attribute__((vector_size(64), aligned(1), may_alias));
 
 // The rounding argument of the AVX-512 builtins that take one: the current mode (MXCSR),
 // which is what the unsuffixed intrinsics pass (_MM_FROUND_CUR_DIRECTION).
