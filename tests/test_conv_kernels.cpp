@@ -121,6 +121,11 @@ std::vector<Conv2dShape> chosen_shapes() {
       shape(2, 6, 12, 10, 9, 3, 1, 2, 2, 3),  // dilation and groups
       shape(5, 1, 28, 28, 3, 5, 1, 2),        // one input channel
       shape(1, 3, 33, 35, 2, 9, 1, 4),        // 9x9, three channels
+      // weight gradients of short patches (dot products): 9 taps under 17 channels, 16 taps
+      // of a 4x4 stride-2 window under 20, a banded batch of one with 2 x 9 taps under 41
+      shape(6, 1, 12, 12, 17, 3, 1, 1),
+      shape(3, 1, 10, 10, 20, 4, 2, 1),
+      shape(1, 2, 30, 30, 41, 3, 1, 1),
       // Winograd F(2x2, 3x3): odd sizes (partial tiles), channel counts that are not whole
       // vectors, padding 0, 1 and 2, one image and many, several units of tile rows
       shape(2, 17, 9, 7, 19, 3, 1, 1),

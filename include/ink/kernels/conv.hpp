@@ -25,6 +25,7 @@
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
 #include "ink/kernels/patch_pack.hpp"
+#include "ink/kernels/weight_grad_dot.hpp"
 #include "ink/kernels/winograd.hpp"
 #include "ink/kernels/workspace.hpp"
 
@@ -42,8 +43,11 @@ constexpr index_t kBandElements = index_t{128} * 1024;
 // (a 128 x 1024 weight matrix costs about as much to pack as multiplying it by 49 columns).
 constexpr index_t kMinColumns = 256;
 // A weight gradient's patch (Cin/G kh kw) this short, and shorter than its channel count, is
-// formed transposed (conv2d_backward_weights).
+// formed by dot products along the positions (conv2d_backward_weights, weight_grad_dot.hpp).
 constexpr index_t kShortPatch = 32;
+// Small images per dot-product call (their lanes are summed once per call), bounding the
+// patch buffer to kDotImages x 32 x 256 values.
+constexpr index_t kDotImages = 32;
 
 // How the work is cut: tiles of up to `samples` images (their patch matrices side by side,
 // output gathered and scattered through a workspace) when images are small, else one image at
@@ -205,13 +209,9 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
 // dw[Cout, Cin/G, kh, kw] = the gradient of conv2d_forward with respect to w, given x and dy:
 // the sum over samples of dy_i cols(x_i)^T. The units (tiles of small images, (image, band)
 // pairs, or whole images when pointwise) are summed in a fixed number of chunks, each in unit
-// order, and the chunks' partial sums are added in order.
-//
-// A group's weight gradient is Cout/G x (Cin/G kh kw). When the patch is short and the
-// channels many (a 1-channel 3x3 convolution: 32 x 9; a transposed convolution to one channel:
-// 64 x 16), the GEMM would give each micro-kernel tile a handful of columns, one vector of
-// three, at a third of its rate: then its transpose, cols(x_i) dy_i^T, is formed instead and
-// transposed back once at the end.
+// order, and the chunks' partial sums are added in order. A short patch's gradient (fewer
+// patch rows than output channels, at most kShortPatch) is formed as dot products along the
+// positions (weight_grad_dot.hpp), image by image, instead of a GEMM.
 template <class T>
 void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   if (winograd::applies(s)) return winograd::backward_weights(x, dy, dw, s);
@@ -226,40 +226,49 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     std::fill(dw, dw + W, T(0));
     return;
   }
-  const bool transposed = Pg < Cg && Pg <= conv_detail::kShortPatch;
+  const bool dot = Pg < Cg && Pg <= conv_detail::kShortPatch;
   const index_t chunks = conv_detail::weight_grad_chunks(units, W);
   // Chunk c sums units [units*c/chunks, units*(c+1)/chunks) into partial c (dw itself when
-  // there is one chunk and no transpose); its first GEMM overwrites (beta = 0), the others
-  // accumulate. (In the calling thread's workspace: fresh memory would cost a page fault per
-  // 4 KiB.)
-  const bool direct = chunks == 1 && !transposed;
-  T* partials = direct ? nullptr : thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * W));
-  // acc (group gi's block) += d cols^T, or cols d^T when transposed; d is Cg x k (leading
-  // dimension ldd), cols Pg x k (leading dimension ldc).
+  // there is one chunk); its first GEMM overwrites (beta = 0), the others accumulate; the dot
+  // products add onto a zeroed partial. (In the calling thread's workspace: fresh memory would
+  // cost a page fault per 4 KiB.)
+  T* partials = chunks > 1 ? thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * W)) : nullptr;
+  // acc (group gi's block) += d cols^T; d is Cg x k (leading dimension ldd), cols Pg x k
+  // (leading dimension ldc), either in memory or as a PatchMatrix's panels.
   auto accumulate = [&](const T* d, index_t ldd, const T* cols, index_t ldc, index_t k, T beta, T* acc) {
-    if (transposed)
-      gemm(false, true, Pg, Cg, k, T(1), cols, ldc, d, ldd, beta, acc, Cg);
-    else
-      gemm(false, true, Cg, Pg, k, T(1), d, ldd, cols, ldc, beta, acc, Pg);
+    if (dot) weight_grad_dot<T>({d, ldd, 0, Cg, cols, ldc, 0, Pg, k, 1}, acc);
+    else gemm(false, true, Cg, Pg, k, T(1), d, ldd, cols, ldc, beta, acc, Pg);
   };
-  // The same, not transposed, with the patch matrix's panels packed from the image: B(l, k) =
-  // patch row k of group gi at position l.
   auto accumulate_patches = [&](const T* d, index_t ldd, const PatchMatrix<T>& pm, index_t gi, index_t k, T beta,
                                 T* acc) {
-    const PatchPanels<T> b{pm.padded, pm.pos, pm.tap + gi * Pg};
+    const PatchPanels<T> b{pm.padded, pm.pos, pm.tap + gi * Pg};  // B(l, k): patch row k at position l
     gemm(false, Cg, Pg, k, T(1), d, ldd, BSource<T>{&pack_patch_panels<T>, &b}, beta, acc, Pg);
   };
   conv_detail::for_each_unit(chunks, [&](index_t c) {
-    T* acc = direct ? dw : partials + c * W;
+    T* acc = chunks > 1 ? partials + c * W : dw;
+    if (dot) std::fill(acc, acc + W, T(0));
     const index_t first = units * c / chunks, last = units * (c + 1) / chunks;
     Workspace& ws = thread_workspace();
+    if (dot && t.samples > 1) {  // the chunk's images, kDotImages at a time: dy read in place
+      const index_t patches = G * Pg * L;
+      for (index_t i0 = t.first(first); i0 < t.first(last); i0 += conv_detail::kDotImages) {
+        const index_t count = std::min(conv_detail::kDotImages, t.first(last) - i0);
+        T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(count * patches));
+        for (index_t j = 0; j < count; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * patches, T(0), L);
+        for (index_t gi = 0; gi < G; ++gi)
+          weight_grad_dot<T>({dy + i0 * s.output_size() + gi * Cg * L, L, s.output_size(), Cg, cols + gi * Pg * L, L,
+                              patches, Pg, L, count},
+                             acc + gi * Cg * Pg);
+      }
+      return;
+    }
     for (index_t u = first; u < last; ++u) {
       const T beta = u == first ? T(0) : T(1);
       if (t.samples > 1) {
         const index_t i0 = t.first(u), m = t.first(u + 1) - i0, n = m * L;
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
         conv_detail::gather_images(dy + i0 * s.output_size(), m, s.out_channels, L, grad);
-        if (!transposed && PatchMatrix<T>::fits(g, m, oh)) {
+        if (PatchMatrix<T>::fits(g, m, oh)) {
           const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), 0, oh);
           for (index_t gi = 0; gi < G; ++gi) accumulate_patches(grad + gi * Cg * n, n, pm, gi, n, beta, acc + gi * Cg * Pg);
           continue;
@@ -279,7 +288,7 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
         continue;
       }
       const index_t oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
-      if (!transposed && PatchMatrix<T>::fits(g, 1, r)) {
+      if (!dot && PatchMatrix<T>::fits(g, 1, r)) {
         const PatchMatrix<T> pm(xi, g, 1, s.input_size(), oy, oy + r);
         for (index_t gi = 0; gi < G; ++gi)
           accumulate_patches(dyi + gi * Cg * L + oy * ow, L, pm, gi, n, beta, acc + gi * Cg * Pg);
@@ -291,19 +300,12 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
         accumulate(dyi + gi * Cg * L + oy * ow, L, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
     }
   });
-  if (direct) return;
-  T* sum = partials;  // the chunks added in order into the first
+  if (chunks == 1) return;
+  std::memcpy(dw, partials, static_cast<std::size_t>(W) * sizeof(T));
   for (index_t c = 1; c < chunks; ++c) {
     const T* p = partials + c * W;
-    for (index_t k = 0; k < W; ++k) sum[k] += p[k];
+    for (index_t k = 0; k < W; ++k) dw[k] += p[k];
   }
-  if (!transposed) {
-    std::memcpy(dw, sum, static_cast<std::size_t>(W) * sizeof(T));
-    return;
-  }
-  for (index_t gi = 0; gi < G; ++gi)  // [Pg][Cg] -> [Cg][Pg] per group
-    for (index_t p = 0; p < Pg; ++p)
-      for (index_t o = 0; o < Cg; ++o) dw[gi * Cg * Pg + o * Pg + p] = sum[gi * Cg * Pg + p * Cg + o];
 }
 
 }  // namespace ink::kernels

@@ -1,0 +1,154 @@
+// The weight gradient of a convolution with a short patch (Cin/G kh kw <= 32, fewer than its
+// output channels: a 1-channel 3x3 convolution, 32 x 9; a transposed convolution to one
+// channel, 64 x 16) as dot products along the output positions: dw[c][t] += sum over l of
+// dy[c][l] * patches[t][l]. Both operands are read in place, row by row, along l, where they
+// are contiguous. Part of kernels/.
+//
+// Why not a GEMM: with N = the patch (9 or 16 columns) every micro-kernel tile held one vector
+// of its three; transposed (M = the patch) the GEMM packed all of dy each time, a copy as large
+// as the work; either way these gradients ran at 25-45 GFLOP/s where oneDNN gave 55.
+//
+// Blocks of 4 channel rows x 4 patch rows keep 16 vector accumulators, fed by 8 loads per 16
+// multiply-adds; rows past the matrices' ends read a zero row and their sums are dropped. A
+// block's lanes are added in a fixed order at the end of each call, and onto dw in call order:
+// the result depends on the calls alone, not on threads.
+#pragma once
+#include <algorithm>
+#include <type_traits>
+
+#include "ink/core/config.hpp"
+#include "ink/core/cpu_features.hpp"
+#include "ink/kernels/im2col.hpp"
+#include "ink/kernels/vector_types.hpp"
+#include "ink/kernels/workspace.hpp"
+
+namespace ink::kernels {
+
+namespace weight_grad_dot_detail {
+
+constexpr int kBlock = 4;
+
+// d: C rows of n values, ldd apart; q: P rows, ldq apart; `images` such pairs, d_image and
+// q_image apart.
+template <class T>
+struct Operands {
+  const T* d;
+  index_t ldd, d_image, C;
+  const T* q;
+  index_t ldq, q_image, P, n, images;
+};
+
+// The rows of one block: r0 .. r0 + 3 of a matrix with `rows` rows `ld` apart, or `zero`.
+template <class T>
+void block_rows(const T* m, index_t ld, index_t rows, index_t r0, const T* zero, const T* out[kBlock]) {
+  for (int i = 0; i < kBlock; ++i) out[i] = r0 + i < rows ? m + (r0 + i) * ld : zero;
+}
+
+// The 16 sums of one block in fixed lane order onto dw (only the rows that exist).
+template <class T>
+void add_block(const T sums[kBlock][kBlock], index_t c0, index_t C, index_t t0, index_t P, T* dw) {
+  for (int i = 0; i < kBlock && c0 + i < C; ++i)
+    for (int j = 0; j < kBlock && t0 + j < P; ++j) dw[(c0 + i) * P + t0 + j] += sums[i][j];
+}
+
+template <class T>
+void dot_scalar(const Operands<T>& o, T* dw) {
+  for (index_t c = 0; c < o.C; ++c)
+    for (index_t t = 0; t < o.P; ++t) {
+      T s = T(0);
+      for (index_t img = 0; img < o.images; ++img)
+        for (index_t l = 0; l < o.n; ++l) s += o.d[img * o.d_image + c * o.ldd + l] * o.q[img * o.q_image + t * o.ldq + l];
+      dw[c * o.P + t] += s;
+    }
+}
+
+// (Builtins for the intrinsics, as in vector_types.hpp: loadups512_mask is
+// _mm512_maskz_loadu_ps, vfmaddps512_mask _mm512_fmadd_ps, maskloadps256 _mm256_maskload_ps,
+// vfmaddps256 _mm256_fmadd_ps.) A block's 16 accumulators are summed across their lanes
+// by halving (lanes i and i + half added, then again), the same order every time.
+INK_TARGET_AVX512 inline float lane_sum(simd::f32x16 v) {
+  using namespace simd;
+  const f32x8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const f32x4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+INK_TARGET_AVX2 inline float lane_sum(simd::f32x8 a) {
+  using namespace simd;
+  const f32x4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+INK_TARGET_AVX512 inline void dot_avx512(const Operands<float>& o, const float* zero, float* dw) {
+  using namespace simd;
+  for (index_t c0 = 0; c0 < o.C; c0 += kBlock)
+    for (index_t t0 = 0; t0 < o.P; t0 += kBlock) {
+      f32x16 acc[kBlock][kBlock] = {};
+      for (index_t img = 0; img < o.images; ++img) {
+        const float *dr[kBlock], *qr[kBlock];
+        block_rows(o.d + img * o.d_image, o.ldd, o.C, c0, zero, dr);
+        block_rows(o.q + img * o.q_image, o.ldq, o.P, t0, zero, qr);
+        for (index_t l = 0; l < o.n; l += 16) {
+          const unsigned short m = static_cast<unsigned short>(o.n - l >= 16 ? 0xffffu : (1u << (o.n - l)) - 1);
+          f32x16 dv[kBlock], qv[kBlock];
+          for (int i = 0; i < kBlock; ++i) dv[i] = __builtin_ia32_loadups512_mask(dr[i] + l, f32x16{}, m);
+          for (int j = 0; j < kBlock; ++j) qv[j] = __builtin_ia32_loadups512_mask(qr[j] + l, f32x16{}, m);
+          for (int i = 0; i < kBlock; ++i)
+            for (int j = 0; j < kBlock; ++j)
+              acc[i][j] = __builtin_ia32_vfmaddps512_mask(dv[i], qv[j], acc[i][j], static_cast<unsigned short>(~0u),
+                                                          kCurrentRounding);
+        }
+      }
+      float sums[kBlock][kBlock];
+      for (int i = 0; i < kBlock; ++i)
+        for (int j = 0; j < kBlock; ++j) sums[i][j] = lane_sum(acc[i][j]);
+      add_block(sums, c0, o.C, t0, o.P, dw);
+    }
+}
+
+INK_TARGET_AVX2 inline void dot_avx2(const Operands<float>& o, const float* zero, float* dw) {
+  using namespace simd;
+  const i32x8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+  for (index_t c0 = 0; c0 < o.C; c0 += kBlock)
+    for (index_t t0 = 0; t0 < o.P; t0 += kBlock) {
+      f32x8 acc[kBlock][kBlock] = {};
+      for (index_t img = 0; img < o.images; ++img) {
+        const float *dr[kBlock], *qr[kBlock];
+        block_rows(o.d + img * o.d_image, o.ldd, o.C, c0, zero, dr);
+        block_rows(o.q + img * o.q_image, o.ldq, o.P, t0, zero, qr);
+        for (index_t l = 0; l < o.n; l += 8) {
+          const i32x8 m = lane < static_cast<int>(std::min<index_t>(o.n - l, 8));
+          f32x8 dv[kBlock], qv[kBlock];
+          for (int i = 0; i < kBlock; ++i) dv[i] = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(dr[i] + l), m);
+          for (int j = 0; j < kBlock; ++j) qv[j] = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(qr[j] + l), m);
+          for (int i = 0; i < kBlock; ++i)
+            for (int j = 0; j < kBlock; ++j) acc[i][j] = __builtin_ia32_vfmaddps256(dv[i], qv[j], acc[i][j]);
+        }
+      }
+      float sums[kBlock][kBlock];
+      for (int i = 0; i < kBlock; ++i)
+        for (int j = 0; j < kBlock; ++j) sums[i][j] = lane_sum(acc[i][j]);
+      add_block(sums, c0, o.C, t0, o.P, dw);
+    }
+}
+
+}  // namespace weight_grad_dot_detail
+
+// dw[c * P + t] += the sum over images and l < n of d[c][l] * q[t][l] (Operands' layout), for
+// c < C, t < P.
+template <class T>
+void weight_grad_dot(const weight_grad_dot_detail::Operands<T>& o, T* dw) {
+  namespace detail = weight_grad_dot_detail;
+  if constexpr (std::is_same_v<T, float>) {
+    const Isa isa = active_isa();
+    if (isa != Isa::generic) {
+      // The zero row the blocks' missing rows read (a slot no caller of this holds).
+      T* zero = thread_workspace().get<T>(kSlotShared1, static_cast<std::size_t>(o.n));
+      std::fill(zero, zero + o.n, T(0));
+      if (isa == Isa::avx512) return detail::dot_avx512(o, zero, dw);
+      return detail::dot_avx2(o, zero, dw);
+    }
+  }
+  detail::dot_scalar(o, dw);
+}
+
+}  // namespace ink::kernels
