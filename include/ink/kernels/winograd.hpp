@@ -39,6 +39,9 @@ constexpr index_t kPoints = 16;  // points of a transformed tile: kIn * kIn
 // channels each) stay near L2 for 64 channels. (256 for the weight gradient measured no faster
 // on bench_conv's shape b.)
 constexpr index_t kTilesPerUnit = 128;
+// Multiply-adds per GEMM of a unit's weight gradient from which its units run one after the
+// other, each GEMM on all threads, instead of in chunks with partial sums (backward_weights).
+constexpr index_t kSplitGemmWork = index_t{8} << 20;
 // The transforms work on vectors of 16 channels (AVX-512 floats), padded with zeros: below 16
 // channels a vector is part padding, and the GEMMs' K or N too short to pay for the
 // transforms. The im2col path takes those (no measurement below 32 channels yet).
@@ -449,7 +452,12 @@ void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   const Window2d& g = s.window;
   const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
   const index_t K = s.out_channels, C = g.channels, P = K * C, UW = kPoints * P;
-  const index_t chunks = conv_detail::weight_grad_chunks(p.units, UW);
+  // Units whose GEMMs are large (e, f: 256-512 channels each way) run in turn, each GEMM split
+  // between the threads, into one sum: a chunk's partial sums of a 4-16 MB transformed weight,
+  // written and then added, held two threads to 1.4x on f; one sum is faster at one thread too
+  // (e 175 -> 214, f 171 -> 201 GFLOP/s).
+  const bool split_gemms = K * C * p.rows_per_unit * p.tw >= kSplitGemmWork;
+  const index_t chunks = split_gemms ? 1 : conv_detail::weight_grad_chunks(p.units, UW);
   T* partials = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * UW));
   conv_detail::for_each_unit(chunks, [&](index_t chunk) {
     T* acc = partials + chunk * UW;
