@@ -2,10 +2,10 @@
 // algorithm), sums the gradients arriving at each node, and applies it. backward() and
 // autograd::grad() are its two entry points. Part of autograd/.
 #pragma once
-#include <deque>
+#include <algorithm>
+#include <cstddef>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "ink/autograd/node.hpp"
@@ -24,80 +24,103 @@ struct Root {
 // accumulate into grad() (backward()). Otherwise only nodes on a path to a captured node run,
 // no leaf's grad() changes, and the total gradient reaching each captured node is returned
 // (autograd::grad()). Without keep_graph, every node that ran frees its saved tensors.
+// What the walk knows of a node lives in one Slot, found through one hash map: with a map or
+// set per fact (and a deque), their instantiations were ~12 KB of every program's object code.
 template <class T>
 std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
                                     const std::vector<std::shared_ptr<Node<T>>>& capture,
                                     bool keep_graph, bool create_graph) {
   using NodePtr = Node<T>*;
+  struct Slot {
+    NodePtr node;
+    int dependencies = 0;           // incoming edges whose gradient has not arrived yet
+    bool needed = true;             // on a path to a captured node (all are, without captures)
+    std::ptrdiff_t captured = -1;   // its position in `capture`, if any
+    Tensor<T> grad;                 // the sum of the gradients that reached it so far
+  };
+  std::vector<Slot> slots;
+  std::unordered_map<NodePtr, std::size_t> slot_of;
+  // The slot of a node and whether it is new.
+  auto find_or_add = [&](NodePtr n) -> std::pair<std::size_t, bool> {
+    const auto [it, added] = slot_of.try_emplace(n, slots.size());
+    if (added) slots.push_back(Slot{n});
+    return {it->second, added};
+  };
+  auto child_slot = [&](NodePtr n, std::size_t i) -> std::ptrdiff_t {
+    const NodePtr child = n->next()[i].get();
+    return child ? static_cast<std::ptrdiff_t>(slot_of.find(child)->second) : -1;
+  };
+
   // 1. Collect the reachable graph and each node's number of incoming edges.
-  std::unordered_map<NodePtr, int> dependencies;
-  std::vector<NodePtr> order;  // discovery order, reversed post-order below
+  std::vector<std::size_t> order;  // post-order: children before parents
   {
-    std::unordered_set<NodePtr> seen;
-    std::vector<std::pair<NodePtr, std::size_t>> stack;
+    std::vector<std::pair<std::size_t, std::size_t>> stack;  // slot, next edge to follow
     for (const auto& r : roots) {
-      if (!seen.insert(r.node.get()).second) continue;
-      stack.push_back({r.node.get(), 0});
+      const auto [root, added] = find_or_add(r.node.get());
+      if (!added) continue;
+      stack.push_back({root, 0});
       while (!stack.empty()) {
-        auto& [n, i] = stack.back();
+        auto& [s, i] = stack.back();
+        const NodePtr n = slots[s].node;
         if (i < n->next().size()) {
-          NodePtr child = n->next()[i++].get();
+          const NodePtr child = n->next()[i++].get();
           if (!child) continue;
-          ++dependencies[child];
-          if (seen.insert(child).second) stack.push_back({child, 0});
+          const auto [c, new_child] = find_or_add(child);  // may move `slots`, not `stack`
+          ++slots[c].dependencies;
+          if (new_child) stack.push_back({c, 0});
         } else {
-          order.push_back(n);  // post-order: children before parents
+          order.push_back(s);
           stack.pop_back();
         }
       }
     }
   }
   // 2. With captures, keep only nodes from which a captured node can be reached.
-  std::unordered_map<NodePtr, std::size_t> capture_index;
-  for (std::size_t i = 0; i < capture.size(); ++i) capture_index[capture[i].get()] = i;
-  std::unordered_set<NodePtr> needed;
-  if (!capture.empty()) {
-    for (NodePtr n : order) {  // children come first in post-order
-      bool need = capture_index.count(n) > 0;
-      for (const auto& c : n->next()) need = need || (c && needed.count(c.get()));
-      if (need) needed.insert(n);
+  for (std::size_t i = 0; i < capture.size(); ++i)
+    if (auto it = slot_of.find(capture[i].get()); it != slot_of.end())
+      slots[it->second].captured = static_cast<std::ptrdiff_t>(i);
+  if (!capture.empty())
+    for (std::size_t s : order) {  // children come first in post-order
+      bool need = slots[s].captured >= 0;
+      for (std::size_t i = 0; !need && i < slots[s].node->next().size(); ++i) {
+        const std::ptrdiff_t c = child_slot(slots[s].node, i);
+        need = c >= 0 && slots[static_cast<std::size_t>(c)].needed;
+      }
+      slots[s].needed = need;
     }
-  }
-  auto should_run = [&](NodePtr n) { return capture.empty() || needed.count(n); };
 
   // 3. Execute in dependency order.
   AutoGradMode mode(create_graph);
-  std::unordered_map<NodePtr, Tensor<T>> buffers;
   std::vector<Tensor<T>> captured(capture.size());
-  auto accumulate = [&](NodePtr n, const Tensor<T>& g) {
-    auto it = buffers.find(n);
-    if (it == buffers.end()) buffers.emplace(n, g);
-    else it->second = ink::add(it->second, g);
+  auto accumulate = [&](std::size_t s, const Tensor<T>& g) {
+    Tensor<T>& sum = slots[s].grad;
+    sum = sum.defined() ? ink::add(sum, g) : g;
   };
-  std::deque<NodePtr> ready;
-  for (const auto& r : roots) accumulate(r.node.get(), r.grad);
-  for (const auto& r : roots)
-    if (dependencies[r.node.get()] == 0 &&
-        std::find(ready.begin(), ready.end(), r.node.get()) == ready.end())
-      ready.push_back(r.node.get());
+  std::vector<std::size_t> ready;  // a FIFO queue: ready[head..] are waiting
+  for (const auto& r : roots) accumulate(slot_of.find(r.node.get())->second, r.grad);
+  for (const auto& r : roots) {
+    const std::size_t s = slot_of.find(r.node.get())->second;
+    if (slots[s].dependencies == 0 && std::find(ready.begin(), ready.end(), s) == ready.end()) ready.push_back(s);
+  }
 
-  while (!ready.empty()) {
-    NodePtr n = ready.front();
-    ready.pop_front();
-    Tensor<T> g = std::move(buffers[n]);
-    buffers.erase(n);
-    if (auto c = capture_index.find(n); c != capture_index.end()) captured[c->second] = g;
+  for (std::size_t head = 0; head < ready.size(); ++head) {
+    Slot& slot = slots[ready[head]];
+    const NodePtr n = slot.node;
+    const Tensor<T> g = std::move(slot.grad);
+    slot.grad = Tensor<T>();
+    if (slot.captured >= 0) captured[static_cast<std::size_t>(slot.captured)] = g;
     const bool is_leaf_sink = dynamic_cast<AccumulateGrad<T>*>(n) != nullptr;
     std::vector<Tensor<T>> grads;
-    if (should_run(n) && g.defined() && !(is_leaf_sink && !capture.empty())) {
+    if (slot.needed && g.defined() && !(is_leaf_sink && !capture.empty())) {
       grads = n->apply(g);
       if (!keep_graph) n->release_saved();
     }
     for (std::size_t i = 0; i < n->next().size(); ++i) {
-      NodePtr child = n->next()[i].get();
-      if (!child) continue;
+      const std::ptrdiff_t c = child_slot(n, i);
+      if (c < 0) continue;
+      const std::size_t child = static_cast<std::size_t>(c);
       if (i < grads.size() && grads[i].defined()) accumulate(child, grads[i]);
-      if (--dependencies[child] == 0) ready.push_back(child);
+      if (--slots[child].dependencies == 0) ready.push_back(child);
     }
   }
   return captured;

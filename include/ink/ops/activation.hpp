@@ -80,16 +80,25 @@ Tensor<T> gelu(const Tensor<T>& x) {
   return x * normal_cdf(x);
 }
 
-// softmax along dim; the maximum is subtracted first (a constant, so not differentiated).
+namespace detail {
+// The maximum along dim, kept: softmax and log_softmax subtract it so that exp() stays in
+// range. A constant for their gradients, so taken without a node (and without compiling max's
+// backward into every program that uses them).
+template <class T>
+Tensor<T> max_along(const Tensor<T>& x, index_t dim, const char* op) {
+  return extremum_values(x, {wrap_dim(dim, x.dim(), op)}, /*keepdim=*/true, /*is_max=*/true, op);
+}
+}  // namespace detail
+
 template <class T>
 Tensor<T> softmax(const Tensor<T>& x, index_t dim) {
-  const Tensor<T> e = exp(x - x.detach().max({dim}, {.keepdim = true}));
+  const Tensor<T> e = exp(x - detail::max_along(x, dim, "softmax"));
   return e / e.sum({dim}, {.keepdim = true});
 }
 
 template <class T>
 Tensor<T> log_softmax(const Tensor<T>& x, index_t dim) {
-  const Tensor<T> z = x - x.detach().max({dim}, {.keepdim = true});
+  const Tensor<T> z = x - detail::max_along(x, dim, "log_softmax");
   return z - log(exp(z).sum({dim}, {.keepdim = true}));
 }
 

@@ -40,22 +40,63 @@ inline void check_index_shape(const Shape& x, index_t dim, const Shape& index, c
 
 }  // namespace detail
 
+namespace detail {
+
+// gather / scatter_add on a checked, wrapped dim; `slices` says whether the caller is
+// index_select / index_add, whose 1-D index arrives here viewed as a gather index (stride 0
+// along every other dim, slice_index below), which only changes the names in errors and nodes.
+// One loop and one backward closure serve each pair: with separate ones, a program using
+// conv2d (reflection padding selects slices) and cross_entropy (gather) compiled two more loops
+// and closures and the ops they call (~8 KB of object code).
 template <class T>
-Tensor<T> scatter_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src);
+Tensor<T> scatter_add(const Tensor<T>& self, index_t d, const Tensor<std::int64_t>& index, const Tensor<T>& src,
+                      bool slices);
+
+template <class T>
+Tensor<T> gather(const Tensor<T>& x, index_t d, const Tensor<std::int64_t>& index, bool slices) {
+  Tensor<T> out = empty<T>(index.shape());
+  const T* xp = x.data_ptr();
+  T* op = out.data_ptr();
+  for_each_indexed(x, d, index, out.strides(), slices ? "index_select" : "gather",
+                   [&](index_t xo, index_t oo) { op[oo] = xp[xo]; });
+  autograd::record(slices ? "IndexSelectBackward" : "GatherBackward", {x}, out,
+                   [in = x.shape(), d, index, slices](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     return {scatter_add(zeros<T>(in), d, index, g, slices)};
+                   });
+  return out;
+}
+
+template <class T>
+Tensor<T> scatter_add(const Tensor<T>& self, index_t d, const Tensor<std::int64_t>& index, const Tensor<T>& src,
+                      bool slices) {
+  Tensor<T> out = contiguous_copy(self);
+  T* op = out.data_ptr();
+  const T* sp = src.data_ptr();
+  for_each_indexed(out, d, index, src.strides(), slices ? "index_add" : "scatter_add",
+                   [&](index_t oo, index_t so) { op[oo] += sp[so]; });
+  autograd::record(slices ? "IndexAddBackward" : "ScatterAddBackward", {self, src}, out,
+                   [d, index, slices](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
+                     return {g, gather(g, d, index, slices)};
+                   });
+  return out;
+}
+
+// A 1-D index of slices along d as a gather index of `shape` (shape[d] == index.numel()):
+// a view repeating it along every other dim.
+inline Tensor<std::int64_t> slice_index(const Tensor<std::int64_t>& index, const Shape& shape, index_t d) {
+  Shape strides(shape.size(), 0);
+  strides[d] = index.strides()[0];
+  return index.as_strided(shape, strides, index.storage_offset());
+}
+
+}  // namespace detail
 
 // out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (and likewise for any dim).
 template <class T>
 Tensor<T> gather(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t>& index) {
   const index_t d = wrap_dim(dim, x.dim(), "gather");
   detail::check_index_shape(x.shape(), d, index.shape(), "gather");
-  Tensor<T> out = empty<T>(index.shape());
-  const T* xp = x.data_ptr();
-  T* op = out.data_ptr();
-  detail::for_each_indexed(x, d, index, out.strides(), "gather", [&](index_t xo, index_t oo) { op[oo] = xp[xo]; });
-  autograd::record("GatherBackward", {x}, out, [in = x.shape(), d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
-    return {scatter_add(zeros<T>(in), d, index, g)};
-  });
-  return out;
+  return detail::gather(x, d, index, false);
 }
 
 // self with src added at the positions index names along dim (repeated indices add up).
@@ -66,20 +107,8 @@ Tensor<T> scatter_add(const Tensor<T>& self, index_t dim, const Tensor<std::int6
   detail::check_index_shape(self.shape(), d, index.shape(), "scatter_add");
   INK_CHECK(ShapeError, src.shape() == index.shape(), "scatter_add: src of shape ", to_string(src.shape()),
                     " must have the shape of index ", to_string(index.shape()));
-  Tensor<T> out = detail::contiguous_copy(self);
-  T* op = out.data_ptr();
-  const T* sp = src.data_ptr();
-  detail::for_each_indexed(out, d, index, src.strides(), "scatter_add", [&](index_t oo, index_t so) { op[oo] += sp[so]; });
-  autograd::record("ScatterAddBackward", {self, src}, out,
-                   [d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
-                     const Tensor<T> gs = gather(g, d, index);
-                     return {g, gs};
-                   });
-  return out;
+  return detail::scatter_add(self, d, index, src, false);
 }
-
-template <class T>
-Tensor<T> index_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src);
 
 // The slices of x at `index` (1-D) along dim, in that order.
 template <class T>
@@ -88,18 +117,7 @@ Tensor<T> index_select(const Tensor<T>& x, index_t dim, const Tensor<std::int64_
   INK_CHECK(ShapeError, index.dim() == 1, "index_select: index must be 1-D, got shape ", to_string(index.shape()));
   Shape shape = x.shape();
   shape[d] = index.numel();
-  // Broadcast the 1-D index along every other dim and reuse gather.
-  Shape strides(x.dim(), 0);
-  strides[d] = index.strides()[0];
-  const Tensor<std::int64_t> full_index = index.as_strided(shape, strides, index.storage_offset());
-  Tensor<T> out = empty<T>(shape);
-  const T* xp = x.data_ptr();
-  T* op = out.data_ptr();
-  detail::for_each_indexed(x, d, full_index, out.strides(), "index_select", [&](index_t xo, index_t oo) { op[oo] = xp[xo]; });
-  autograd::record("IndexSelectBackward", {x}, out, [in = x.shape(), d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
-    return {index_add(zeros<T>(in), d, index, g)};
-  });
-  return out;
+  return detail::gather(x, d, detail::slice_index(index, shape, d), true);
 }
 
 // self with the slices of src added at `index` (1-D) along dim.
@@ -111,17 +129,7 @@ Tensor<T> index_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_
   expected[d] = index.numel();
   INK_CHECK(ShapeError, src.shape() == expected, "index_add: src of shape ", to_string(src.shape()), " does not match ",
                     to_string(expected), " (self ", to_string(self.shape()), ", ", index.numel(), " indices)");
-  Shape strides(self.dim(), 0);
-  strides[d] = index.strides()[0];
-  const Tensor<std::int64_t> full_index = index.as_strided(expected, strides, index.storage_offset());
-  Tensor<T> out = detail::contiguous_copy(self);
-  T* op = out.data_ptr();
-  const T* sp = src.data_ptr();
-  detail::for_each_indexed(out, d, full_index, src.strides(), "index_add", [&](index_t oo, index_t so) { op[oo] += sp[so]; });
-  autograd::record("IndexAddBackward", {self, src}, out, [d, index](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
-    return {g, index_select(g, d, index)};
-  });
-  return out;
+  return detail::scatter_add(self, d, detail::slice_index(index, expected, d), src, true);
 }
 
 }  // namespace ink

@@ -44,7 +44,12 @@ Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<std::int64_t>& targe
   INK_CHECK(ShapeError, log_probs.dim() == 2 && target.dim() == 1 && target.shape()[0] == log_probs.shape()[0],
                     "nll_loss: expected log_probs [N,C] and target [N], got ", to_string(log_probs.shape()), " and ",
                     to_string(target.shape()));
-  return detail::reduce_loss(-gather(log_probs, 1, target.reshape({-1, 1})).reshape({-1}), r);
+  // target as a column [N, 1], gather's index, by a strided view: target.reshape() would
+  // compile reshape and view (and their copies) for integer tensors into every program with a
+  // classification loss, only for this.
+  const Tensor<std::int64_t> column =
+      target.as_strided({target.shape()[0], 1}, {target.strides()[0], 1}, target.storage_offset());
+  return detail::reduce_loss(-gather(log_probs, 1, column).reshape({-1}), r);
 }
 
 struct CrossEntropyOptions {

@@ -75,10 +75,24 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   if (a.dim() == 1 && b.dim() == 1) {
     INK_CHECK(ShapeError, a.numel() == b.numel(), "matmul: 1-D tensors of shapes ", to_string(a.shape()), " and ",
                       to_string(b.shape()), " differ in size");
-    return squeeze(squeeze(matmul(unsqueeze(a, 0), unsqueeze(b, 1)), -1), -1);
+    return matmul(a.reshape({1, a.numel()}), b.reshape({b.numel(), 1})).reshape({});
   }
-  if (a.dim() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
-  if (b.dim() == 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
+  // A vector operand becomes a row (a) or a column (b), and that dim is dropped from the
+  // product again. By reshape (a view of the new product, differentiable as any view) rather
+  // than unsqueeze / squeeze, which would put two more ops and their backward closures into
+  // every program that multiplies matrices.
+  if (a.dim() == 1) {
+    const Tensor<T> out = matmul(a.reshape({1, a.numel()}), b);
+    Shape shape = out.shape();
+    shape.erase(shape.end() - 2);
+    return out.reshape(shape);
+  }
+  if (b.dim() == 1) {
+    const Tensor<T> out = matmul(a, b.reshape({b.numel(), 1}));
+    Shape shape = out.shape();
+    shape.pop_back();
+    return out.reshape(shape);
+  }
   Tensor<T> out = detail::batched_matmul(a, b);
   autograd::record("MatmulBackward", {a, b}, out,
                    [a, b, ga = detail::wants_grad(a), gb = detail::wants_grad(b)](const Tensor<T>& g, const Tensor<T>&)

@@ -119,9 +119,10 @@ Tensor<T> expand_reduced(const Tensor<T>& g, const Shape& input_shape, const Sha
   return g.reshape(keepdim_shape(input_shape, dims)).expand(input_shape);
 }
 
+// The maximum or minimum over sorted, wrapped dims (NaN if any value is), without a node: what
+// extremum() records, and what softmax subtracts (activation.hpp).
 template <class T>
-Tensor<T> extremum(const Tensor<T>& x, const Shape& dims_in, ReduceOptions o, bool is_max, const char* op) {
-  const Shape dims = reduction_dims(dims_in, x.dim(), op);
+Tensor<T> extremum_values(const Tensor<T>& x, const Shape& dims, bool keepdim, bool is_max, const char* op) {
   for (index_t d : dims)
     INK_CHECK(ValueError, x.shape()[d] > 0, op, ": cannot reduce over dim ", d, " of size 0 (shape ",
                       to_string(x.shape()), ")");
@@ -131,11 +132,17 @@ Tensor<T> extremum(const Tensor<T>& x, const Shape& dims_in, ReduceOptions o, bo
     if (std::isnan(a) || std::isnan(v)) return std::numeric_limits<T>::quiet_NaN();
     return is_max ? std::max(a, v) : std::min(a, v);
   });
-  const Shape kshape = keepdim_shape(x.shape(), dims);
-  Tensor<T> out = from_accumulators<T>(acc, o.keepdim ? kshape : squeezed_shape(x.shape(), dims));
+  return from_accumulators<T>(acc, keepdim ? keepdim_shape(x.shape(), dims) : squeezed_shape(x.shape(), dims));
+}
+
+template <class T>
+Tensor<T> extremum(const Tensor<T>& x, const Shape& dims_in, ReduceOptions o, bool is_max, const char* op) {
+  const Shape dims = reduction_dims(dims_in, x.dim(), op);
+  Tensor<T> out = extremum_values(x, dims, o.keepdim, is_max, op);
   // The gradient goes to the elements equal to the extremum, split evenly among ties.
   autograd::record(is_max ? "MaxBackward" : "MinBackward", {x}, out,
-                   [x = x.detach(), dims, kshape](const Tensor<T>& g, const Tensor<T>& out) -> std::vector<Tensor<T>> {
+                   [x = x.detach(), dims, kshape = keepdim_shape(x.shape(), dims)](
+                       const Tensor<T>& g, const Tensor<T>& out) -> std::vector<Tensor<T>> {
                      const Tensor<T> hit = eq(x, out.detach().reshape(kshape));
                      const Tensor<T> count = hit.sum(dims, {.keepdim = true});
                      return {mul(expand_reduced(g, x.shape(), dims), div(hit, count))};
