@@ -25,7 +25,7 @@ struct Root {
 // no leaf's grad() changes, and the total gradient reaching each captured node is returned
 // (autograd::grad()). Without keep_graph, every node that ran frees its saved tensors.
 // What the walk knows of a node lives in one Slot, found through one hash map: with a map or
-// set per fact (and a deque), their instantiations were ~12 KB of every program's object code.
+// set per fact (and a deque), their instantiations were ~9 KB of every program's object code.
 template <class T>
 std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
                                     const std::vector<std::shared_ptr<Node<T>>>& capture,
