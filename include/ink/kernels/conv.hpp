@@ -46,7 +46,7 @@ constexpr index_t kMinColumns = 256;
 // formed by dot products along the positions (conv2d_backward_weights, weight_grad_dot.hpp).
 constexpr index_t kShortPatch = 32;
 // Small images per dot-product call (their lanes are summed once per call), bounding the
-// patch buffer to kDotImages x 32 x 256 values.
+// patch buffer to kDotImages images' patch matrices (each under 256 positions).
 constexpr index_t kDotImages = 32;
 
 // How the work is cut: tiles of up to `samples` images (their patch matrices side by side,
@@ -98,24 +98,29 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
+  // out (group gi's Cg rows ld * gi * Cg apart, rows ld apart) = w times the patch matrix of
+  // images [i0, i0 + m), output rows [oy0, oy1) of each, side by side.
+  auto multiply = [&](index_t i0, index_t m, index_t oy0, index_t oy1, T* out, index_t ld) {
+    const index_t band = (oy1 - oy0) * ow, n = m * band;
+    if (PatchMatrix<T>::fits(g, m, oy1 - oy0)) {
+      const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), oy0, oy1);
+      for (index_t gi = 0; gi < G; ++gi) {
+        const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
+        gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
+             out + gi * Cg * ld, ld);
+      }
+      return;
+    }
+    T* cols = thread_workspace().get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
+    for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * band, T(0), n, oy0, oy1);
+    for (index_t gi = 0; gi < G; ++gi)
+      gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), out + gi * Cg * ld, ld);
+  };
   if (t.samples > 1) {  // small images: one GEMM per tile, output through the workspace
     conv_detail::for_each_unit(t.tiles, [&](index_t tile) {
       const index_t i0 = t.first(tile), m = t.first(tile + 1) - i0, n = m * L;
-      Workspace& ws = thread_workspace();
-      T* out = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
-      if (PatchMatrix<T>::fits(g, m, oh)) {
-        const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), 0, oh);
-        for (index_t gi = 0; gi < G; ++gi) {
-          const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
-          gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
-               out + gi * Cg * n, n);
-        }
-      } else {
-        T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
-        for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
-        for (index_t gi = 0; gi < G; ++gi)
-          gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), out + gi * Cg * n, n);
-      }
+      T* out = thread_workspace().get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
+      multiply(i0, m, 0, oh, out, n);
       conv_detail::scatter_images(out, m, s.out_channels, L, y + i0 * s.output_size());
     });
     return;
@@ -131,21 +136,8 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   }
   const index_t bands = conv_detail::ceil_div(oh, t.rows);
   conv_detail::for_each_unit(s.batch * bands, [&](index_t u) {
-    const index_t i = u / bands, oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
-    T* yi = y + i * s.output_size();
-    if (PatchMatrix<T>::fits(g, 1, r)) {
-      const PatchMatrix<T> pm(x + i * s.input_size(), g, 1, s.input_size(), oy, oy + r);
-      for (index_t gi = 0; gi < G; ++gi) {
-        const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
-        gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
-             yi + gi * Cg * L + oy * ow, L);
-      }
-      return;
-    }
-    T* cols = thread_workspace().get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
-    im2col(x + i * s.input_size(), g, cols, T(0), n, oy, oy + r);
-    for (index_t gi = 0; gi < G; ++gi)
-      gemm(false, false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, cols + gi * Pg * n, n, T(0), yi + gi * Cg * L + oy * ow, L);
+    const index_t i = u / bands, oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy);
+    multiply(i, 1, oy, oy + r, y + i * s.output_size() + oy * ow, L);
   });
 }
 
@@ -211,7 +203,7 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
 // pairs, or whole images when pointwise) are summed in a fixed number of chunks, each in unit
 // order, and the chunks' partial sums are added in order. A short patch's gradient (fewer
 // patch rows than output channels, at most kShortPatch) is formed as dot products along the
-// positions (weight_grad_dot.hpp), image by image, instead of a GEMM.
+// positions (weight_grad_dot.hpp), up to kDotImages images per call, instead of a GEMM.
 template <class T>
 void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   if (winograd::applies(s)) return winograd::backward_weights(x, dy, dw, s);

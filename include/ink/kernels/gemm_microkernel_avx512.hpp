@@ -11,12 +11,6 @@
 #include "ink/kernels/gemm_transpose.hpp"
 #include "ink/kernels/vector_types.hpp"
 
-#ifndef INK_TARGET_AVX512
-// The program is built without -march, so every function using AVX-512 instructions carries the
-// target itself and only runs after cpu_features.hpp confirmed the CPU has it.
-#define INK_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
-#endif
-
 namespace ink::kernels::gemm_avx512 {
 
 #define INK_AVX512_INLINE INK_TARGET_AVX512 __attribute__((always_inline)) inline

@@ -11,12 +11,6 @@
 #include "ink/core/config.hpp"
 #include "ink/kernels/vector_types.hpp"
 
-#ifndef INK_TARGET_AVX2
-// The program is built without -march, so every function using AVX2 instructions carries the
-// target itself and only runs after cpu_features.hpp confirmed the CPU has it.
-#define INK_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#endif
-
 namespace ink::kernels::gemm_transpose {
 
 // dst[k * stride + i] = src[i * ld + k] for i < 8, k < kc.

@@ -11,15 +11,6 @@
 #include "ink/kernels/vector_types.hpp"
 #include "ink/kernels/workspace.hpp"
 
-#ifndef INK_TARGET_AVX512
-// The program is built without -march, so every function using AVX-512 instructions carries the
-// target itself and only runs after cpu_features.hpp confirmed the CPU has it.
-#define INK_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
-#endif
-#ifndef INK_TARGET_AVX2
-#define INK_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#endif
-
 namespace ink::kernels {
 
 // Geometry of a 2-D sliding window over one [C, H, W] image.

@@ -16,7 +16,6 @@
 
 #include "ink/core/config.hpp"
 #include "ink/core/cpu_features.hpp"
-#include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
 #include "ink/kernels/vector_types.hpp"
 #include "ink/kernels/workspace.hpp"

@@ -5,6 +5,11 @@
 // call. The builtins are the ones <immintrin.h>'s intrinsics expand to in GCC and clang.
 #pragma once
 
+// The program is built without -march, so every function using AVX-512 or AVX2 instructions
+// carries the target itself and only runs after cpu_features.hpp confirmed the CPU has it.
+#define INK_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+#define INK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
 namespace ink::kernels::simd {
 
 // Whole registers (aligned as registers, for values) and their unaligned, aliasing twins
