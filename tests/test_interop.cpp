@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <ink/ink.hpp>
+#include <ink/io.hpp>
 
 using namespace ink;
 

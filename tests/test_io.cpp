@@ -15,6 +15,7 @@
 #include <thread>
 
 #include <ink/ink.hpp>
+#include <ink/io.hpp>
 
 using namespace ink;
 using Catch::Matchers::Contains;

@@ -133,6 +133,14 @@ TEST_CASE("optimiser state saves and loads: a resumed run continues exactly") {
   CHECK(p1.to_vector() == p2.to_vector());
   CHECK(o2.steps() == 10);
   CHECK_THROWS_AS(o2.load_state_dict({{"bogus", scalar_tensor(1.0)}}), ValueError);
+  // State keys name a group and a parameter the optimiser has: state.<group>.<index>.<name>.
+  for (const char* key : {"state.0.1.exp_avg", "state.1.0.exp_avg", "state.x.0.exp_avg", "state.0.0", "state.0.0.", "group.x.lr",
+                          "group.0.momentum", "group.3.lr"})
+    CHECK_THROWS_AS(o2.load_state_dict({{key, scalar_tensor(1.0)}}), ValueError);
+  // Names are kept in the order the rule made its buffers, by group and parameter.
+  std::vector<std::string> names;
+  for (const auto& [n, t] : saved) names.push_back(n);
+  CHECK(names == std::vector<std::string>{"steps", "group.0.lr", "state.0.0.exp_avg", "state.0.0.exp_avg_sq", "state.0.0.step"});
 }
 
 TEST_CASE("clip_grad_norm_ scales gradients to the maximum norm") {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <ink/ink.hpp>
+#include <ink/io.hpp>
 
 namespace examples {
 

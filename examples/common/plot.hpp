@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <ink/ink.hpp>
+#include <ink/io.hpp>
 
 namespace examples {
 

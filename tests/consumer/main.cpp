@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include <ink/ink.hpp>
+#include <ink/io.hpp>
 
 int main() {
   std::printf("consumer: ink %d.%d, isa %s\n", INK_VERSION_MAJOR, INK_VERSION_MINOR,

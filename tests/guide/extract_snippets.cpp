@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   }
   std::ostringstream out;
   out << "// Generated from " << argv[1] << " by extract_snippets; do not edit.\n"
-      << "#include <iostream>\n#include <ink/eigen.hpp>\n#include <ink/ink.hpp>\nusing namespace ink;\n";
+      << "#include <iostream>\n#include <ink/eigen.hpp>\n#include <ink/ink.hpp>\n#include <ink/io.hpp>\nusing namespace ink;\n";
   for (std::size_t i = 0; i < snippets.size(); ++i)
     out << "static void snippet_" << i << "() {\n#line " << first_lines[i] << " \"" << argv[1] << "\"\n"
         << snippets[i] << "}\n";

@@ -1,6 +1,7 @@
 // With unit_b.cpp: <ink/ink.hpp> in two translation units of one program must link. Both units
 // use stb (encode here, decode there), which ink compiles into each with internal linkage.
 #include <ink/ink.hpp>
+#include <ink/io.hpp>
 int unit_b_value();
 float unit_b_decode(const ink::io::Bytes& png);
 int main() {

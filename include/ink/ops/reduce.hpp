@@ -21,10 +21,15 @@ inline Shape reduction_dims(const Shape& dims, index_t ndim, const char* op) {
     for (index_t d = 0; d < ndim; ++d) out.push_back(d);
     return out;
   }
-  for (index_t d : dims) out.push_back(wrap_dim(d, ndim, op));
-  std::sort(out.begin(), out.end());
-  INK_CHECK(ValueError, std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": dim repeated in ",
-                    to_string(dims));
+  // Sorted by insertion: a handful of dims, and std::sort's introsort would be ~1 KB more code
+  // in every program.
+  for (index_t d : dims) {
+    const index_t w = wrap_dim(d, ndim, op);
+    auto at = out.end();
+    while (at != out.begin() && *(at - 1) > w) --at;
+    INK_CHECK(ValueError, at == out.begin() || *(at - 1) != w, op, ": dim repeated in ", to_string(dims));
+    out.insert(at, w);
+  }
   return out;
 }
 

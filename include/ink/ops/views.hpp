@@ -124,12 +124,11 @@ template <class T>
 Tensor<T> permute(const Tensor<T>& x, const Shape& dims) {
   INK_CHECK(ValueError, static_cast<index_t>(dims.size()) == x.dim(), "permute: got ", dims.size(),
                     " dims for a tensor of shape ", to_string(x.shape()));
-  Shape shape(dims.size()), strides(dims.size()), inverse(dims.size());
-  std::vector<bool> used(dims.size(), false);
+  // inverse[d] = -1 until dim d is placed: a repeat finds it placed.
+  Shape shape(dims.size()), strides(dims.size()), inverse(dims.size(), -1);
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const index_t d = wrap_dim(dims[i], x.dim(), "permute");
-    INK_CHECK(ValueError, !used[d], "permute: dim ", d, " repeated in ", to_string(dims));
-    used[d] = true;
+    INK_CHECK(ValueError, inverse[d] < 0, "permute: dim ", d, " repeated in ", to_string(dims));
     shape[i] = x.shape()[d];
     strides[i] = x.strides()[d];
     inverse[d] = static_cast<index_t>(i);

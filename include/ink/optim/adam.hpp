@@ -22,7 +22,7 @@ struct AdamOptions {
 template <class T = float>
 class Adam : public Optimizer<T> {
  public:
-  Adam(std::vector<Tensor<T>> params, AdamOptions o) : Optimizer<T>(o.decoupled_weight_decay ? "AdamW" : "Adam", std::move(params), o.lr), options(o) {
+  INK_SETUP Adam(std::vector<Tensor<T>> params, AdamOptions o) : Optimizer<T>(o.decoupled_weight_decay ? "AdamW" : "Adam", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, "Adam: betas must be in [0, 1), got ",
                       o.beta1, ", ", o.beta2);
     INK_CHECK(ValueError, o.eps >= 0 && o.weight_decay >= 0, "Adam: eps and weight_decay must be non-negative");
@@ -30,12 +30,12 @@ class Adam : public Optimizer<T> {
   AdamOptions options;
 
  protected:
-  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, const std::string& key) override {
+  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, ParamState<T>& state) override {
     T* w = p.data_ptr();
     const T* g = grad.data_ptr();
-    T* m = this->buffer(key, "exp_avg", p).data_ptr();
-    T* v = this->buffer(key, "exp_avg_sq", p).data_ptr();
-    Tensor<T>& step_t = this->state_.try_emplace(key + ".step", scalar_tensor(T(0))).first->second;
+    T* m = this->buffer(state, "exp_avg", p.shape()).data_ptr();
+    T* v = this->buffer(state, "exp_avg_sq", p.shape()).data_ptr();
+    Tensor<T>& step_t = this->buffer(state, "step", {});
     const double t = static_cast<double>(step_t.item()) + 1;
     step_t.fill_(static_cast<T>(t));
     const T b1 = static_cast<T>(options.beta1), b2 = static_cast<T>(options.beta2), wd = static_cast<T>(options.weight_decay);

@@ -28,7 +28,7 @@ class LBFGS : public Optimizer<T> {
   // The closure zeroes the gradients, computes the loss, calls backward() and returns the loss.
   using Closure = std::function<Tensor<T>()>;
 
-  LBFGS(std::vector<Tensor<T>> params, LBFGSOptions o) : Optimizer<T>("LBFGS", std::move(params), o.lr), options(o) {
+  INK_SETUP LBFGS(std::vector<Tensor<T>> params, LBFGSOptions o) : Optimizer<T>("LBFGS", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, this->groups_.size() == 1, "LBFGS: only one parameter group is supported");
     INK_CHECK(ValueError, o.max_iter > 0 && o.history_size > 0, "LBFGS: max_iter and history_size must be positive");
   }
@@ -95,7 +95,7 @@ class LBFGS : public Optimizer<T> {
   LBFGSOptions options;
 
  protected:
-  void update(Tensor<T>&, const Tensor<T>&, double, const std::string&) override {
+  void update(Tensor<T>&, const Tensor<T>&, double, ParamState<T>&) override {
     throw ValueError("LBFGS: call step(closure); it needs to re-evaluate the loss");
   }
 

@@ -2,7 +2,6 @@
 // per-parameter state saved and loaded by name ("state.<group>.<index>.<name>"), so that
 // training resumes exactly. Part of optim/.
 #pragma once
-#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,10 @@ struct ParamGroup {
   std::vector<Tensor<T>> params;
   double lr;
 };
+
+// What an optimiser keeps for one parameter: its named buffers ("exp_avg", "step", ...).
+template <class T>
+using ParamState = nn::NamedTensors<T>;
 
 template <class T = float>
 class Optimizer {
@@ -34,7 +37,7 @@ class Optimizer {
         INK_CHECK(ValueError, p.is_contiguous() && grad.is_contiguous() && grad.shape() == p.shape(), name(),
                           ": parameter ", i, " of group ", g, " (shape ", to_string(p.shape()),
                           ") is not contiguous or its gradient has another shape");
-        update(p, grad, groups_[g].lr, key(g, i));
+        update(p, grad, groups_[g].lr, state_[g][i]);
       }
   }
 
@@ -43,11 +46,12 @@ class Optimizer {
       for (auto& p : g.params) p.zero_grad();
   }
 
-  void add_param_group(std::vector<Tensor<T>> params, double lr) {
+  INK_SETUP void add_param_group(std::vector<Tensor<T>> params, double lr) {
     for (std::size_t i = 0; i < params.size(); ++i)
       INK_CHECK(ValueError, params[i].requires_grad() && params[i].is_leaf(), name(), ": parameter ", i,
                         " of the new group is not a leaf that requires grad");
     INK_CHECK(ValueError, lr >= 0, name(), ": learning rate must be non-negative, got ", lr);
+    state_.emplace_back(params.size());
     groups_.push_back({std::move(params), lr});
   }
   std::vector<ParamGroup<T>>& param_groups() { return groups_; }
@@ -59,20 +63,31 @@ class Optimizer {
     nn::NamedTensors<T> out;
     out.emplace_back("steps", scalar_tensor(static_cast<T>(steps_)));
     for (std::size_t g = 0; g < groups_.size(); ++g) out.emplace_back("group." + std::to_string(g) + ".lr", scalar_tensor(static_cast<T>(groups_[g].lr)));
-    for (const auto& [k, t] : state_) out.emplace_back("state." + k, t);
+    for (std::size_t g = 0; g < state_.size(); ++g)
+      for (std::size_t i = 0; i < state_[g].size(); ++i)
+        for (const auto& [n, t] : state_[g][i])
+          out.emplace_back("state." + std::to_string(g) + "." + std::to_string(i) + "." + n, t);
     return out;
   }
   void load_state_dict(const nn::NamedTensors<T>& state) {
-    std::map<std::string, Tensor<T>> loaded;
+    std::vector<std::vector<ParamState<T>>> loaded;
+    for (const auto& group : groups_) loaded.emplace_back(group.params.size());
     for (const auto& [k, t] : state) {
       if (k == "steps") steps_ = static_cast<long>(t.item());
       else if (k.rfind("group.", 0) == 0) {
-        const std::size_t g = std::stoul(k.substr(6, k.find('.', 6) - 6));
+        std::size_t g = 0, pos = 6;
+        INK_CHECK(ValueError, parse_index(k, pos, g) && k.compare(pos, std::string::npos, "lr") == 0, name(),
+                  ".load_state_dict: key '", k, "' is not group.<group>.lr");
         INK_CHECK(ValueError, g < groups_.size(), name(), ".load_state_dict: state for group ", g, " but the optimiser has ",
                           groups_.size());
         groups_[g].lr = static_cast<double>(t.item());
       } else if (k.rfind("state.", 0) == 0) {
-        loaded[k.substr(6)] = detail::contiguous_copy(t);
+        std::size_t g = 0, i = 0, pos = 6;
+        const bool parsed = parse_index(k, pos, g) && parse_index(k, pos, i) && pos < k.size();
+        INK_CHECK(ValueError, parsed, name(), ".load_state_dict: key '", k, "' is not state.<group>.<index>.<name>");
+        INK_CHECK(ValueError, g < loaded.size() && i < loaded[g].size(), name(), ".load_state_dict: state for parameter ",
+                  i, " of group ", g, ", which the optimiser does not have");
+        loaded[g][i].emplace_back(k.substr(pos), detail::contiguous_copy(t));
       } else {
         throw ValueError(name() + ".load_state_dict: unexpected key '" + k + "'");
       }
@@ -83,23 +98,39 @@ class Optimizer {
   const std::string& name() const { return name_; }
 
  protected:
-  Optimizer(std::string name, std::vector<Tensor<T>> params, double lr) : name_(std::move(name)) {
+  INK_SETUP Optimizer(std::string name, std::vector<Tensor<T>> params, double lr) : name_(std::move(name)) {
     add_param_group(std::move(params), lr);
   }
-  // Applies the rule to one parameter; `key` names its state buffers.
-  virtual void update(Tensor<T>& p, const Tensor<T>& grad, double lr, const std::string& key) = 0;
+  // Applies the rule to one parameter, whose buffers are in `state`.
+  virtual void update(Tensor<T>& p, const Tensor<T>& grad, double lr, ParamState<T>& state) = 0;
 
-  // A state buffer of p's shape, created as zeros (or by `init`) on first use.
-  Tensor<T>& buffer(const std::string& key, const std::string& what, const Tensor<T>& like, bool* created = nullptr) {
-    auto [it, inserted] = state_.try_emplace(key + "." + what);
-    if (inserted) it->second = zeros<T>(like.shape());
-    if (created) *created = inserted;
-    return it->second;
+  // The buffer `what` of a parameter's state, created as zeros of `shape` on first use (and
+  // then *created set). A parameter has a handful of buffers: a list, not a map keyed by
+  // strings built every step (which was also ~5 KB of every training program's code).
+  static Tensor<T>& buffer(ParamState<T>& state, const char* what, const Shape& shape, bool* created = nullptr) {
+    for (auto& [n, t] : state)
+      if (n == what) {
+        if (created) *created = false;
+        return t;
+      }
+    if (created) *created = true;
+    return state.emplace_back(what, zeros<T>(shape)).second;
   }
-  static std::string key(std::size_t g, std::size_t i) { return std::to_string(g) + "." + std::to_string(i); }
 
+ private:
+  // Reads "<digits>." at pos of a state key, moving pos past the dot.
+  static bool parse_index(const std::string& key, std::size_t& pos, std::size_t& value) {
+    const std::size_t start = pos;
+    value = 0;
+    for (; pos < key.size() && key[pos] >= '0' && key[pos] <= '9'; ++pos) value = value * 10 + static_cast<std::size_t>(key[pos] - '0');
+    if (pos == start || pos >= key.size() || key[pos] != '.') return false;
+    ++pos;
+    return true;
+  }
+
+ protected:
   std::vector<ParamGroup<T>> groups_;
-  std::map<std::string, Tensor<T>> state_;
+  std::vector<std::vector<ParamState<T>>> state_;  // [group][parameter]
   long steps_ = 0;
   std::string name_;
 };

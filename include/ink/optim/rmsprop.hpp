@@ -19,19 +19,19 @@ struct RMSpropOptions {
 template <class T = float>
 class RMSprop : public Optimizer<T> {
  public:
-  RMSprop(std::vector<Tensor<T>> params, RMSpropOptions o) : Optimizer<T>("RMSprop", std::move(params), o.lr), options(o) {
+  INK_SETUP RMSprop(std::vector<Tensor<T>> params, RMSpropOptions o) : Optimizer<T>("RMSprop", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, o.alpha >= 0 && o.eps >= 0 && o.momentum >= 0 && o.weight_decay >= 0,
                       "RMSprop: alpha, eps, momentum and weight_decay must be non-negative");
   }
   RMSpropOptions options;
 
  protected:
-  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, const std::string& key) override {
+  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, ParamState<T>& state) override {
     T* w = p.data_ptr();
     const T* g = grad.data_ptr();
-    T* sq = this->buffer(key, "square_avg", p).data_ptr();
-    T* ga = options.centered ? this->buffer(key, "grad_avg", p).data_ptr() : nullptr;
-    T* buf = options.momentum > 0 ? this->buffer(key, "momentum_buffer", p).data_ptr() : nullptr;
+    T* sq = this->buffer(state, "square_avg", p.shape()).data_ptr();
+    T* ga = options.centered ? this->buffer(state, "grad_avg", p.shape()).data_ptr() : nullptr;
+    T* buf = options.momentum > 0 ? this->buffer(state, "momentum_buffer", p.shape()).data_ptr() : nullptr;
     const T a = static_cast<T>(options.alpha), wd = static_cast<T>(options.weight_decay), eps = static_cast<T>(options.eps);
     const T mu = static_cast<T>(options.momentum), step = static_cast<T>(lr);
     for (index_t i = 0, n = p.numel(); i < n; ++i) {

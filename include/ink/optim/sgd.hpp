@@ -16,7 +16,7 @@ struct SGDOptions {
 template <class T = float>
 class SGD : public Optimizer<T> {
  public:
-  SGD(std::vector<Tensor<T>> params, SGDOptions o) : Optimizer<T>("SGD", std::move(params), o.lr), options(o) {
+  INK_SETUP SGD(std::vector<Tensor<T>> params, SGDOptions o) : Optimizer<T>("SGD", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, o.momentum >= 0 && o.weight_decay >= 0, "SGD: momentum and weight_decay must be non-negative");
     INK_CHECK(ValueError, !o.nesterov || (o.momentum > 0 && o.dampening == 0),
                       "SGD: Nesterov momentum requires a momentum and zero dampening");
@@ -24,7 +24,7 @@ class SGD : public Optimizer<T> {
   SGDOptions options;
 
  protected:
-  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, const std::string& key) override {
+  void update(Tensor<T>& p, const Tensor<T>& grad, double lr, ParamState<T>& state) override {
     T* w = p.data_ptr();
     const T* g = grad.data_ptr();
     const index_t n = p.numel();
@@ -35,7 +35,7 @@ class SGD : public Optimizer<T> {
       return;
     }
     bool first = false;
-    T* buf = this->buffer(key, "momentum_buffer", p, &first).data_ptr();
+    T* buf = this->buffer(state, "momentum_buffer", p.shape(), &first).data_ptr();
     for (index_t i = 0; i < n; ++i) {
       const T d = g[i] + wd * w[i];
       buf[i] = first ? d : mu * buf[i] + damp * d;  // PyTorch starts the buffer at the first gradient
