@@ -11,6 +11,6 @@ trap 'rm -rf "$out"' EXIT
 for i in 1 2 3; do
   /usr/bin/time -f "compile $i: %e s wall, %U s user" \
     g++ -std=c++20 -O2 -fopenmp -Iinclude -I/usr/include/eigen3 -I/usr/include/stb \
-    bench/compile_time/small_cnn.cpp -o "$out/small_cnn" -lz
+    bench/compile_time/small_cnn.cpp -o "$out/small_cnn"
 done
 "$out/small_cnn" | tail -1

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "ink/core/config.hpp"
 #include "ink/core/error.hpp"
 
 namespace ink {
@@ -45,7 +46,7 @@ inline Isa best_supported_isa() {
 inline bool isa_supported(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(best_supported_isa()); }
 
 namespace detail {
-inline Isa isa_from_environment() {
+INK_COLD inline Isa isa_from_environment() {
   const char* env = std::getenv("INK_ISA");
   if (!env || !*env) return best_supported_isa();
   const std::string v = env;

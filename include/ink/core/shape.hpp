@@ -30,7 +30,7 @@ inline Shape contiguous_strides(const Shape& s) {
   return st;
 }
 
-inline std::string to_string(const Shape& s) {
+INK_COLD inline std::string to_string(const Shape& s) {
   std::string out = "[";
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (i) out += ",";

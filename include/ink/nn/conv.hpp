@@ -11,7 +11,7 @@ namespace ink::nn {
 template <class T = float>
 class Conv2d : public Module<T> {
  public:
-  INK_SETUP Conv2d(index_t in_channels, index_t out_channels, Size2 kernel_size, Conv2dOptions options = {}, bool bias = true,
+  INK_COLD Conv2d(index_t in_channels, index_t out_channels, Size2 kernel_size, Conv2dOptions options = {}, bool bias = true,
          Generator& gen = default_generator())
       : options(options) {
     INK_CHECK(ValueError, in_channels > 0 && out_channels > 0 && options.groups > 0 && in_channels % options.groups == 0 &&
@@ -38,7 +38,7 @@ class Conv2d : public Module<T> {
 template <class T = float>
 class ConvTranspose2d : public Module<T> {
  public:
-  INK_SETUP ConvTranspose2d(index_t in_channels, index_t out_channels, Size2 kernel_size, ConvTranspose2dOptions options = {},
+  INK_COLD ConvTranspose2d(index_t in_channels, index_t out_channels, Size2 kernel_size, ConvTranspose2dOptions options = {},
                   bool bias = true, Generator& gen = default_generator())
       : options(options) {
     INK_CHECK(ValueError, in_channels > 0 && out_channels > 0 && options.groups > 0 && in_channels % options.groups == 0 &&

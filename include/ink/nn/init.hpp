@@ -30,46 +30,46 @@ inline double gain(Nonlinearity n, double negative_slope = 0.01) {
 }
 
 template <class T>
-INK_SETUP Tensor<T>& uniform_(Tensor<T>& t, double lo, double hi, Generator& gen = default_generator()) {
+INK_COLD Tensor<T>& uniform_(Tensor<T>& t, double lo, double hi, Generator& gen = default_generator()) {
   NoGradGuard no_grad;
   return t.copy_(rand<T>(t.shape(), gen) * (hi - lo) + lo);
 }
 template <class T>
-INK_SETUP Tensor<T>& normal_(Tensor<T>& t, double mean = 0, double std = 1, Generator& gen = default_generator()) {
+INK_COLD Tensor<T>& normal_(Tensor<T>& t, double mean = 0, double std = 1, Generator& gen = default_generator()) {
   NoGradGuard no_grad;
   return t.copy_(randn<T>(t.shape(), gen) * std + mean);
 }
 template <class T>
-INK_SETUP Tensor<T>& constant_(Tensor<T>& t, double value) {
+INK_COLD Tensor<T>& constant_(Tensor<T>& t, double value) {
   NoGradGuard no_grad;
   return t.fill_(static_cast<T>(value));
 }
 template <class T>
-INK_SETUP Tensor<T>& zeros_(Tensor<T>& t) { return constant_(t, 0.0); }
+INK_COLD Tensor<T>& zeros_(Tensor<T>& t) { return constant_(t, 0.0); }
 template <class T>
-INK_SETUP Tensor<T>& ones_(Tensor<T>& t) { return constant_(t, 1.0); }
+INK_COLD Tensor<T>& ones_(Tensor<T>& t) { return constant_(t, 1.0); }
 
 // Uniform in +-gain * sqrt(3 / fan_in). With the defaults (a = sqrt 5 for leaky_relu) this is
 // PyTorch's default initialisation of Linear and Conv weights: +-1/sqrt(fan_in).
 template <class T>
-INK_SETUP Tensor<T>& kaiming_uniform_(Tensor<T>& t, double a = 0, Nonlinearity n = Nonlinearity::leaky_relu,
+INK_COLD Tensor<T>& kaiming_uniform_(Tensor<T>& t, double a = 0, Nonlinearity n = Nonlinearity::leaky_relu,
                             Generator& gen = default_generator()) {
   const double bound = gain(n, a) * std::sqrt(3.0 / fans(t.shape()).first);
   return uniform_(t, -bound, bound, gen);
 }
 template <class T>
-INK_SETUP Tensor<T>& kaiming_normal_(Tensor<T>& t, double a = 0, Nonlinearity n = Nonlinearity::leaky_relu,
+INK_COLD Tensor<T>& kaiming_normal_(Tensor<T>& t, double a = 0, Nonlinearity n = Nonlinearity::leaky_relu,
                            Generator& gen = default_generator()) {
   return normal_(t, 0.0, gain(n, a) / std::sqrt(fans(t.shape()).first), gen);
 }
 template <class T>
-INK_SETUP Tensor<T>& xavier_uniform_(Tensor<T>& t, double g = 1.0, Generator& gen = default_generator()) {
+INK_COLD Tensor<T>& xavier_uniform_(Tensor<T>& t, double g = 1.0, Generator& gen = default_generator()) {
   const auto [in, out] = fans(t.shape());
   const double bound = g * std::sqrt(6.0 / (in + out));
   return uniform_(t, -bound, bound, gen);
 }
 template <class T>
-INK_SETUP Tensor<T>& xavier_normal_(Tensor<T>& t, double g = 1.0, Generator& gen = default_generator()) {
+INK_COLD Tensor<T>& xavier_normal_(Tensor<T>& t, double g = 1.0, Generator& gen = default_generator()) {
   const auto [in, out] = fans(t.shape());
   return normal_(t, 0.0, g * std::sqrt(2.0 / (in + out)), gen);
 }

@@ -11,7 +11,7 @@ namespace ink::nn {
 template <class T = float>
 class Linear : public Module<T> {
  public:
-  INK_SETUP Linear(index_t in_features, index_t out_features, bool bias = true, Generator& gen = default_generator()) {
+  INK_COLD Linear(index_t in_features, index_t out_features, bool bias = true, Generator& gen = default_generator()) {
     INK_CHECK(ValueError, in_features > 0 && out_features > 0, "Linear: features must be positive, got ", in_features,
                       " -> ", out_features);
     weight = this->register_parameter("weight", empty<T>({out_features, in_features}));

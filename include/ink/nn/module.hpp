@@ -37,13 +37,13 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   virtual std::string name() const { return "Module"; }
 
   // ---- registration (called from constructors) ----
-  INK_SETUP Tensor<T>& register_parameter(const std::string& n, Tensor<T> t, bool requires_grad = true) {
+  INK_COLD Tensor<T>& register_parameter(const std::string& n, Tensor<T> t, bool requires_grad = true) {
     check_new_name(n);
     if (requires_grad) t.requires_grad_(true);
     parameters_.emplace_back(n, std::move(t));
     return parameters_.back().second;
   }
-  INK_SETUP Tensor<T>& register_buffer(const std::string& n, Tensor<T> t) {
+  INK_COLD Tensor<T>& register_buffer(const std::string& n, Tensor<T> t) {
     check_new_name(n);
     buffers_.emplace_back(n, std::move(t));
     return buffers_.back().second;
@@ -55,7 +55,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   }
 
   // ---- access ----
-  INK_SETUP NamedTensors<T> named_parameters(bool recurse = true) const {
+  INK_COLD NamedTensors<T> named_parameters(bool recurse = true) const {
     NamedTensors<T> out;
     collect(out, "", recurse, &Module::parameters_);
     return out;
@@ -65,7 +65,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
     collect(out, "", recurse, &Module::buffers_);
     return out;
   }
-  INK_SETUP std::vector<Tensor<T>> parameters(bool recurse = true) const {
+  INK_COLD std::vector<Tensor<T>> parameters(bool recurse = true) const {
     std::vector<Tensor<T>> out;
     for (auto& [n, t] : named_parameters(recurse)) out.push_back(t);
     return out;
@@ -79,7 +79,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   }
 
   // ---- modes ----
-  INK_SETUP virtual void train(bool on = true) {
+  INK_COLD virtual void train(bool on = true) {
     training_ = on;
     for (auto& [n, c] : children_) c->train(on);
   }
@@ -142,12 +142,12 @@ class Module : public std::enable_shared_from_this<Module<T>> {
  private:
   // register_module's work, not a template on the submodule's type: one copy per T instead of
   // one per layer class a program registers.
-  INK_SETUP void register_child(const std::string& n, std::shared_ptr<Module<T>> m) {
+  INK_COLD void register_child(const std::string& n, std::shared_ptr<Module<T>> m) {
     check_new_name(n);
     INK_CHECK(ValueError, m != nullptr, name(), ".register_module: submodule '", n, "' is null");
     children_.emplace_back(n, std::move(m));
   }
-  INK_SETUP void check_new_name(const std::string& n) const {
+  INK_COLD void check_new_name(const std::string& n) const {
     INK_CHECK(ValueError, !n.empty() && n.find('.') == std::string::npos, name(), ": invalid member name '", n,
                       "' (must be non-empty and contain no '.')");
     auto taken = [&n](const auto& list) {
@@ -158,7 +158,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
     INK_CHECK(ValueError, !taken(parameters_) && !taken(buffers_) && !taken(children_), name(), ": member '", n,
                       "' is already registered");
   }
-  INK_SETUP void collect(NamedTensors<T>& out, const std::string& prefix, bool recurse, NamedTensors<T> Module::*which) const {
+  INK_COLD void collect(NamedTensors<T>& out, const std::string& prefix, bool recurse, NamedTensors<T> Module::*which) const {
     for (const auto& [n, t] : this->*which) out.emplace_back(prefix + n, t);
     if (recurse)
       for (const auto& [n, c] : children_) c->collect(out, prefix + n + ".", true, which);

@@ -16,7 +16,7 @@ struct BatchNormConfig {
 template <class T = float>
 class BatchNorm : public Module<T> {
  public:
-  INK_SETUP BatchNorm(index_t features, index_t min_rank, index_t max_rank, BatchNormConfig c, const char* type)
+  INK_COLD BatchNorm(index_t features, index_t min_rank, index_t max_rank, BatchNormConfig c, const char* type)
       : config(c), min_rank_(min_rank), max_rank_(max_rank), type_(type) {
     INK_CHECK(ValueError, features > 0, type, ": num_features must be positive, got ", features);
     if (c.affine) {
@@ -65,7 +65,7 @@ class BatchNorm2d : public BatchNorm<T> {
 template <class T = float>
 class InstanceNorm2d : public Module<T> {
  public:
-  INK_SETUP explicit InstanceNorm2d(index_t features, bool affine = false, double eps = 1e-5) : eps(eps) {
+  INK_COLD explicit InstanceNorm2d(index_t features, bool affine = false, double eps = 1e-5) : eps(eps) {
     INK_CHECK(ValueError, features > 0, "InstanceNorm2d: num_features must be positive, got ", features);
     if (affine) {
       weight = this->register_parameter("weight", ones<T>({features}));
@@ -84,7 +84,7 @@ class InstanceNorm2d : public Module<T> {
 template <class T = float>
 class LayerNorm : public Module<T> {
  public:
-  INK_SETUP explicit LayerNorm(Shape normalized_shape, bool elementwise_affine = true, double eps = 1e-5)
+  INK_COLD explicit LayerNorm(Shape normalized_shape, bool elementwise_affine = true, double eps = 1e-5)
       : normalized_shape(std::move(normalized_shape)), eps(eps) {
     check_sizes(this->normalized_shape, "LayerNorm");
     if (elementwise_affine) {
@@ -102,7 +102,7 @@ class LayerNorm : public Module<T> {
 template <class T = float>
 class GroupNorm : public Module<T> {
  public:
-  INK_SETUP GroupNorm(index_t groups, index_t channels, bool affine = true, double eps = 1e-5) : groups(groups), eps(eps) {
+  INK_COLD GroupNorm(index_t groups, index_t channels, bool affine = true, double eps = 1e-5) : groups(groups), eps(eps) {
     INK_CHECK(ValueError, groups > 0 && channels > 0 && channels % groups == 0, "GroupNorm: ", channels,
                       " channels are not divisible into ", groups, " groups");
     if (affine) {

@@ -13,7 +13,7 @@ class Sequential : public Module<T> {
  public:
   Sequential() = default;
   template <class... Ms>
-  INK_SETUP explicit Sequential(std::shared_ptr<Ms>... modules) {
+  INK_COLD explicit Sequential(std::shared_ptr<Ms>... modules) {
     (push_back(std::move(modules)), ...);
   }
 
@@ -39,7 +39,7 @@ class Sequential : public Module<T> {
  private:
   // push_back's work, not a template on the module's type (one copy instead of one per layer
   // class in the program).
-  INK_SETUP void append(std::shared_ptr<Module<T>> m) {
+  INK_COLD void append(std::shared_ptr<Module<T>> m) {
     this->register_module(std::to_string(layers_.size()), m);
     layers_.push_back(std::move(m));
   }

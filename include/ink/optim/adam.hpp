@@ -22,7 +22,7 @@ struct AdamOptions {
 template <class T = float>
 class Adam : public Optimizer<T> {
  public:
-  INK_SETUP Adam(std::vector<Tensor<T>> params, AdamOptions o) : Optimizer<T>(o.decoupled_weight_decay ? "AdamW" : "Adam", std::move(params), o.lr), options(o) {
+  INK_COLD Adam(std::vector<Tensor<T>> params, AdamOptions o) : Optimizer<T>(o.decoupled_weight_decay ? "AdamW" : "Adam", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1, "Adam: betas must be in [0, 1), got ",
                       o.beta1, ", ", o.beta2);
     INK_CHECK(ValueError, o.eps >= 0 && o.weight_decay >= 0, "Adam: eps and weight_decay must be non-negative");

@@ -28,7 +28,7 @@ class LBFGS : public Optimizer<T> {
   // The closure zeroes the gradients, computes the loss, calls backward() and returns the loss.
   using Closure = std::function<Tensor<T>()>;
 
-  INK_SETUP LBFGS(std::vector<Tensor<T>> params, LBFGSOptions o) : Optimizer<T>("LBFGS", std::move(params), o.lr), options(o) {
+  INK_COLD LBFGS(std::vector<Tensor<T>> params, LBFGSOptions o) : Optimizer<T>("LBFGS", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, this->groups_.size() == 1, "LBFGS: only one parameter group is supported");
     INK_CHECK(ValueError, o.max_iter > 0 && o.history_size > 0, "LBFGS: max_iter and history_size must be positive");
   }

@@ -46,7 +46,7 @@ class Optimizer {
       for (auto& p : g.params) p.zero_grad();
   }
 
-  INK_SETUP void add_param_group(std::vector<Tensor<T>> params, double lr) {
+  INK_COLD void add_param_group(std::vector<Tensor<T>> params, double lr) {
     for (std::size_t i = 0; i < params.size(); ++i)
       INK_CHECK(ValueError, params[i].requires_grad() && params[i].is_leaf(), name(), ": parameter ", i,
                         " of the new group is not a leaf that requires grad");
@@ -98,7 +98,7 @@ class Optimizer {
   const std::string& name() const { return name_; }
 
  protected:
-  INK_SETUP Optimizer(std::string name, std::vector<Tensor<T>> params, double lr) : name_(std::move(name)) {
+  INK_COLD Optimizer(std::string name, std::vector<Tensor<T>> params, double lr) : name_(std::move(name)) {
     add_param_group(std::move(params), lr);
   }
   // Applies the rule to one parameter, whose buffers are in `state`.

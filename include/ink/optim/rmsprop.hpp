@@ -19,7 +19,7 @@ struct RMSpropOptions {
 template <class T = float>
 class RMSprop : public Optimizer<T> {
  public:
-  INK_SETUP RMSprop(std::vector<Tensor<T>> params, RMSpropOptions o) : Optimizer<T>("RMSprop", std::move(params), o.lr), options(o) {
+  INK_COLD RMSprop(std::vector<Tensor<T>> params, RMSpropOptions o) : Optimizer<T>("RMSprop", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, o.alpha >= 0 && o.eps >= 0 && o.momentum >= 0 && o.weight_decay >= 0,
                       "RMSprop: alpha, eps, momentum and weight_decay must be non-negative");
   }

@@ -16,7 +16,7 @@ struct SGDOptions {
 template <class T = float>
 class SGD : public Optimizer<T> {
  public:
-  INK_SETUP SGD(std::vector<Tensor<T>> params, SGDOptions o) : Optimizer<T>("SGD", std::move(params), o.lr), options(o) {
+  INK_COLD SGD(std::vector<Tensor<T>> params, SGDOptions o) : Optimizer<T>("SGD", std::move(params), o.lr), options(o) {
     INK_CHECK(ValueError, o.momentum >= 0 && o.weight_decay >= 0, "SGD: momentum and weight_decay must be non-negative");
     INK_CHECK(ValueError, !o.nesterov || (o.momentum > 0 && o.dampening == 0),
                       "SGD: Nesterov momentum requires a momentum and zero dampening");
