@@ -236,6 +236,20 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     const PatchPanels<T> b{pm.padded, pm.pos, pm.tap + gi * Pg};  // B(l, k): patch row k at position l
     gemm(false, Cg, Pg, k, T(1), d, ldd, BSource<T>{&pack_patch_panels<T>, &b}, beta, acc, Pg);
   };
+  // acc += the gradient from m images starting at x0, output rows [oy0, oy1) of each, with dy's
+  // part as d (Cout rows of m * (oy1 - oy0) * ow positions, leading dimension ldd): through the
+  // patch matrix's panels when its offsets fit, else through im2col.
+  auto multiply = [&](const T* x0, index_t m, index_t oy0, index_t oy1, const T* d, index_t ldd, T beta, T* acc) {
+    const index_t per_image = (oy1 - oy0) * ow, n = m * per_image;
+    if (!dot && PatchMatrix<T>::fits(g, m, oy1 - oy0)) {
+      const PatchMatrix<T> pm(x0, g, m, s.input_size(), oy0, oy1);
+      for (index_t gi = 0; gi < G; ++gi) accumulate_patches(d + gi * Cg * ldd, ldd, pm, gi, n, beta, acc + gi * Cg * Pg);
+      return;
+    }
+    T* cols = thread_workspace().get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
+    for (index_t j = 0; j < m; ++j) im2col(x0 + j * s.input_size(), g, cols + j * per_image, T(0), n, oy0, oy1);
+    for (index_t gi = 0; gi < G; ++gi) accumulate(d + gi * Cg * ldd, ldd, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
+  };
   conv_detail::for_each_unit(chunks, [&](index_t c) {
     T* acc = chunks > 1 ? partials + c * W : dw;
     if (dot) std::fill(acc, acc + W, T(0));
@@ -256,19 +270,11 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     }
     for (index_t u = first; u < last; ++u) {
       const T beta = u == first ? T(0) : T(1);
-      if (t.samples > 1) {
+      if (t.samples > 1) {  // a tile of small images, their dy gathered into one matrix
         const index_t i0 = t.first(u), m = t.first(u + 1) - i0, n = m * L;
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));
         conv_detail::gather_images(dy + i0 * s.output_size(), m, s.out_channels, L, grad);
-        if (PatchMatrix<T>::fits(g, m, oh)) {
-          const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), 0, oh);
-          for (index_t gi = 0; gi < G; ++gi) accumulate_patches(grad + gi * Cg * n, n, pm, gi, n, beta, acc + gi * Cg * Pg);
-          continue;
-        }
-        T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
-        for (index_t j = 0; j < m; ++j) im2col(x + (i0 + j) * s.input_size(), g, cols + j * L, T(0), n);
-        for (index_t gi = 0; gi < G; ++gi)
-          accumulate(grad + gi * Cg * n, n, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
+        multiply(x + i0 * s.input_size(), m, 0, oh, grad, n, beta, acc);
         continue;
       }
       const index_t i = u / bands;
@@ -279,17 +285,8 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
           accumulate(dyi + gi * Cg * L, L, xi + gi * Pg * L, L, L, beta, acc + gi * Cg * Pg);
         continue;
       }
-      const index_t oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy), n = r * ow;
-      if (!dot && PatchMatrix<T>::fits(g, 1, r)) {
-        const PatchMatrix<T> pm(xi, g, 1, s.input_size(), oy, oy + r);
-        for (index_t gi = 0; gi < G; ++gi)
-          accumulate_patches(dyi + gi * Cg * L + oy * ow, L, pm, gi, n, beta, acc + gi * Cg * Pg);
-        continue;
-      }
-      T* cols = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(G * Pg * n));
-      im2col(xi, g, cols, T(0), n, oy, oy + r);
-      for (index_t gi = 0; gi < G; ++gi)
-        accumulate(dyi + gi * Cg * L + oy * ow, L, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
+      const index_t oy = (u % bands) * t.rows;  // a band of rows of one image; dy read in place
+      multiply(xi, 1, oy, std::min(oy + t.rows, oh), dyi + oy * ow, L, beta, acc);
     }
   });
   if (chunks == 1) return;
