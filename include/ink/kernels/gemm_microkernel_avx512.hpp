@@ -41,6 +41,8 @@ INK_AVX512_INLINE simd::f32x16 load(const float* p, unsigned short m) {
 INK_AVX512_INLINE simd::f64x8 load(const double* p, unsigned char m) {
   return __builtin_ia32_loadupd512_mask(p, simd::f64x8{}, m);
 }
+INK_AVX512_INLINE void store(float* p, simd::f32x16 v) { *reinterpret_cast<simd::f32x16_u*>(p) = v; }
+INK_AVX512_INLINE void store(double* p, simd::f64x8 v) { *reinterpret_cast<simd::f64x8_u*>(p) = v; }
 INK_AVX512_INLINE void store(float* p, simd::f32x16 v, unsigned short m) { __builtin_ia32_storeups512_mask(p, v, m); }
 INK_AVX512_INLINE void store(double* p, simd::f64x8 v, unsigned char m) { __builtin_ia32_storeupd512_mask(p, v, m); }
 INK_AVX512_INLINE simd::f32x16 fmadd(simd::f32x16 a, simd::f32x16 b, simd::f32x16 c) {
@@ -131,6 +133,49 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
   }
 }
 
+// Packing of the two cases the GEMM's generic packers (gemm_pack.hpp, compiled for SSE2) left
+// scalar: their copy lengths are known only at run time. In a Winograd weight gradient (64 x 32
+// x 133 GEMMs over its transformed tiles) they were a quarter of the time: pack_b of rows of 32
+// values into 48-wide panels and pack_a of a transposed A 7% each. Masked loads copy a vector's
+// valid values and zero the rest, which is the panels' padding.
+
+// One row of 8 values of a transposed A (the m <= 8 valid ones, zeros after) per k: dst[k*8 + i]
+// = A[(k0 + k) * lda + i0 + i].
+INK_AVX512_INLINE simd::f32x8 load8(const float* p, unsigned char m) {
+  return __builtin_ia32_loadups256_mask(p, simd::f32x8{}, m);
+}
+INK_AVX512_INLINE void store8(float* p, simd::f32x8 v) { *reinterpret_cast<simd::f32x8_u*>(p) = v; }
+INK_AVX512_INLINE simd::f64x8 load8(const double* p, unsigned char m) { return load(p, m); }
+INK_AVX512_INLINE void store8(double* p, simd::f64x8 v) { store(p, v); }
+template <class T>
+INK_TARGET_AVX512 void pack_a_transposed8(const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
+  const unsigned char mask = static_cast<unsigned char>((1u << m) - 1u);
+  const T* src = A + k0 * lda + i0;
+  for (index_t k = 0; k < kc; ++k, src += lda, dst += 8) store8(dst, load8(src, mask));
+}
+
+// Rows [k0, k0 + kc) x columns [j0, j0 + n) of a B that is not transposed, into panels of NR
+// (gemm_pack::pack_b's layout): each row of B read front to back, a vector at a time.
+template <class T, int NR>
+INK_TARGET_AVX512 void pack_b_rows(const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
+  using Mask = typename Vec<T>::mask;
+  constexpr int L = Vec<T>::lanes;
+  const index_t panels = (n + NR - 1) / NR;
+  for (index_t k = 0; k < kc; ++k) {
+    const T* src = B + (k0 + k) * ldb + j0;
+    T* d = dst + k * NR;
+    for (index_t p = 0; p < panels; ++p, src += NR, d += kc * NR) {
+      const index_t w = std::min<index_t>(NR, n - p * NR);
+#pragma GCC unroll 4
+      for (int v = 0; v < NR / L; ++v) {
+        const index_t left = w - v * L;  // valid values in this vector; masked lanes read nothing
+        const Mask mask = left >= L ? static_cast<Mask>(~0u) : left <= 0 ? Mask{0} : static_cast<Mask>((1u << left) - 1u);
+        store(d + v * L, load(src + v * L, mask));
+      }
+    }
+  }
+}
+
 #undef INK_AVX512_INLINE
 
 // The tile shape and the kernel variants (height x vector count) the frame calls: an m x n
@@ -169,13 +214,15 @@ struct Kernel {
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     // A full micro-panel of a non-transposed A is a transpose of 8 rows: in registers (A is
     // packed once per NC block of columns, and the scalar loop was ~4.5% of a 1024^3 GEMM).
-    if (trans || m < MR) gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
+    static_assert(MR == 8, "pack_a_transposed8 packs 8 rows");
+    if (trans) pack_a_transposed8(A, lda, i0, m, k0, kc, dst);
+    else if (m < MR) gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);
     else gemm_transpose::rows8(A + i0 * lda + k0, lda, kc, dst, MR);
   }
 
   static void pack_b(bool trans, const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
     if (trans) gemm_transpose::pack_b_transposed<NR>(B, ldb, k0, kc, j0, n, dst);
-    else gemm_pack::pack_b<NR>(trans, B, ldb, k0, kc, j0, n, dst);
+    else pack_b_rows<T, NR>(B, ldb, k0, kc, j0, n, dst);
   }
 };
 
