@@ -1,0 +1,105 @@
+// Writing outputs larger than the last-level cache with non-temporal (streaming) stores, the
+// way glibc's memcpy copies large blocks. Part of kernels/: raw pointers; the elementwise maps
+// (tensor/map.hpp) and max_pool2d write their outputs through fill_output.
+#pragma once
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "ink/core/config.hpp"
+#include "ink/core/parallel.hpp"
+
+namespace ink::kernels {
+
+namespace stream_detail {
+
+// An ordinary store to a line that is not cached first reads the line from memory (to own it),
+// so an op writing a tensor larger than the caches moves each output byte twice: add then moves
+// 4/3 of the bytes it must, relu 3/2. A non-temporal store writes whole lines past the caches
+// without that read, but the line is then not cached: worth it only when the output could not
+// have stayed cached for the op that reads it next. So ops stream outputs of at least 3/4 of the
+// L3, and the tensors of an ordinary training step, which the next op reads back from the L3,
+// keep ordinary stores. glibc's memcpy draws the same line (its x86_non_temporal_threshold,
+// 3/4 of the L3 share of one thread in glibc 2.36); an op's output is written by all threads
+// together, so here the whole L3 counts. Where the C library does not report the L3 (sysconf
+// answers 0 or -1), 32 MiB is assumed, a large desktop's or a small server's L3.
+inline std::size_t default_threshold() {
+  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  const std::size_t cache = l3 > 0 ? static_cast<std::size_t>(l3) : std::size_t{32} << 20;
+  return cache / 4 * 3;
+}
+
+// Bytes computed into the scratch buffer before they are streamed: small enough that the
+// buffer stays in L1 beside the inputs' lines, large enough that the indirect call per piece
+// costs nothing.
+inline constexpr std::size_t kPieceBytes = 4096;
+
+// dst[0, bytes) = src[0, bytes): plain stores up to dst's first 64-byte boundary, non-temporal
+// stores of whole lines, plain stores of the rest. SSE2's movntps (every x86-64 CPU has it)
+// writes a line in four stores; the CPU combines them into one line write, as it would
+// AVX-512's single store, so no wider version is dispatched. Elsewhere a plain copy.
+inline void stream_copy(char* dst, const char* src, std::size_t bytes) {
+#if defined(__SSE2__)
+  typedef float f32x4_u __attribute__((vector_size(16), aligned(1), may_alias));
+  const std::size_t head = std::min(bytes, (64 - reinterpret_cast<std::uintptr_t>(dst) % 64) % 64);
+  std::memcpy(dst, src, head);
+  std::size_t i = head;
+  for (; i + 64 <= bytes; i += 64)
+    for (std::size_t j = i; j < i + 64; j += 16)
+      __builtin_ia32_movntps(reinterpret_cast<float*>(dst + j), *reinterpret_cast<const f32x4_u*>(src + j));
+  std::memcpy(dst + i, src + i, bytes - i);
+#else
+  std::memcpy(dst, src, bytes);
+#endif
+}
+
+// Non-temporal stores are weakly ordered: they must reach memory before another thread (or
+// this one, after the op returns) is told the output is ready.
+inline void stream_fence() {
+#if defined(__SSE2__)
+  __builtin_ia32_sfence();
+#endif
+}
+
+}  // namespace stream_detail
+
+// Output bytes from which fill_output streams its stores (stream_detail::default_threshold).
+// A reference to a variable only so that tests can lower it and run the streaming path on small
+// outputs.
+inline std::size_t& stream_threshold() {
+  static std::size_t bytes = stream_detail::default_threshold();
+  return bytes;
+}
+
+// Computes an output of n elements of elem_size bytes at dst, in parallel over chunks of at
+// least `grain` elements (as parallel_for): fill(ctx, out, b, e) must write elements [b, e) of
+// the output to out[0, e - b). An output of stream_threshold() bytes or more is computed piece by
+// piece into a buffer in L1 and streamed to dst; a smaller one is written in place (out = dst +
+// b). Either way dst holds the same bytes. Not a template, so each op adds only its fill.
+[[gnu::noinline]] inline void fill_output(void* dst, std::size_t elem_size, index_t n, index_t grain, void* ctx,
+                                          void (*fill)(void*, void*, index_t, index_t)) {
+  char* const out = static_cast<char*>(dst);
+  const auto elems = [elem_size](index_t k) { return static_cast<std::size_t>(k) * elem_size; };
+  if (elems(n) < stream_threshold()) {
+    parallel_for(0, n, grain, [&](index_t b, index_t e) { fill(ctx, out + elems(b), b, e); });
+    return;
+  }
+  parallel_for(0, n, grain, [&](index_t b, index_t e) {
+    alignas(64) char scratch[stream_detail::kPieceBytes];
+    // Pieces on a grid of whole pieces from dst, so that all but a chunk's first and last
+    // start and end on a line boundary (dst is 64-byte aligned when it is a new tensor).
+    const index_t piece = static_cast<index_t>(stream_detail::kPieceBytes / elem_size);
+    for (index_t i = b; i < e;) {
+      const index_t j = std::min(e, (i / piece + 1) * piece);
+      fill(ctx, scratch, i, j);
+      stream_detail::stream_copy(out + elems(i), scratch, elems(j - i));
+      i = j;
+    }
+    stream_detail::stream_fence();
+  });
+}
+
+}  // namespace ink::kernels
