@@ -181,9 +181,9 @@ TEST_CASE("streamed outputs hold the bits of ordinary stores") {
           for (index_t i = b; i < e; ++i) static_cast<E*>(out)[i - b] = static_cast<E>(i * 2654435761u);
         };
         kernels::stream_threshold() = guard.saved;
-        kernels::fill_output(plain.data() + shift, sizeof(E), n, 1, nullptr, fill);
+        kernels::fill_output(plain.data() + shift, sizeof(E), n, 1, {}, nullptr, fill);
         kernels::stream_threshold() = 0;
-        kernels::fill_output(streamed.data() + shift, sizeof(E), n, 1, nullptr, fill);
+        kernels::fill_output(streamed.data() + shift, sizeof(E), n, 1, {{{plain.data(), sizeof(E)}, {}}}, nullptr, fill);
         CHECK(same(plain, streamed));
       };
       for (index_t n : sizes)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,10 +33,21 @@ inline std::size_t default_threshold() {
   return cache / 4 * 3;
 }
 
-// Bytes computed into the scratch buffer before they are streamed: small enough that the
-// buffer stays in L1 beside the inputs' lines, large enough that the indirect call per piece
-// costs nothing.
-inline constexpr std::size_t kPieceBytes = 4096;
+// Bytes computed into the scratch buffer before they are streamed, and how many such pieces
+// ahead the inputs are prefetched. Computing a piece only loads and streaming it only stores,
+// so without help the loads wait while the stores drain; prefetching the inputs of a piece
+// three ahead while one is streamed keeps reads in flight then. In a test of relu on 1 GiB
+// (one thread, this VM, 2026-11-29) pieces of 1 KiB reached 13 GB/s without prefetches and 19
+// with them (4 KiB: 13 and 14), beside 17.8 for a loop storing straight from registers with
+// movntps and 22 for glibc's memcpy.
+inline constexpr std::size_t kPieceBytes = 1024;
+inline constexpr std::size_t kPrefetchPieces = 3;
+
+// Prefetches the bytes [begin, end) of an input, a line at a time; by address arithmetic, since
+// near the end of a range they lie past the input (a prefetch does not fault).
+inline void prefetch_range(std::uintptr_t begin, std::uintptr_t end) {
+  for (std::uintptr_t a = begin; a < end; a += 64) __builtin_prefetch(reinterpret_cast<const void*>(a));
+}
 
 // dst[0, bytes) = src[0, bytes): plain stores up to dst's first 64-byte boundary, non-temporal
 // stores of whole lines, plain stores of the rest. SSE2's movntps (every x86-64 CPU has it)
@@ -74,12 +86,21 @@ inline std::size_t& stream_threshold() {
   return bytes;
 }
 
+// An operand fill reads at the output's index: its first element and element size, so that
+// fill_output can prefetch it.
+struct FillInput {
+  const void* data = nullptr;
+  std::size_t elem_size = 0;
+};
+
 // Computes an output of n elements of elem_size bytes at dst, in parallel over chunks of at
 // least `grain` elements (as parallel_for): fill(ctx, out, b, e) must write elements [b, e) of
 // the output to out[0, e - b). An output of stream_threshold() bytes or more is computed piece by
-// piece into a buffer in L1 and streamed to dst; a smaller one is written in place (out = dst +
-// b). Either way dst holds the same bytes. Not a template, so each op adds only its fill.
-[[gnu::noinline]] inline void fill_output(void* dst, std::size_t elem_size, index_t n, index_t grain, void* ctx,
+// piece into a buffer in L1 and streamed to dst, with the inputs (those of them with data) read
+// at the output's index prefetched ahead; a smaller one is written in place (out = dst + b).
+// Either way dst holds the same bytes. Not a template, so each op adds only its fill.
+[[gnu::noinline]] inline void fill_output(void* dst, std::size_t elem_size, index_t n, index_t grain,
+                                          std::array<FillInput, 2> inputs, void* ctx,
                                           void (*fill)(void*, void*, index_t, index_t)) {
   char* const out = static_cast<char*>(dst);
   const auto elems = [elem_size](index_t k) { return static_cast<std::size_t>(k) * elem_size; };
@@ -92,9 +113,15 @@ inline std::size_t& stream_threshold() {
     // Pieces on a grid of whole pieces from dst, so that all but a chunk's first and last
     // start and end on a line boundary (dst is 64-byte aligned when it is a new tensor).
     const index_t piece = static_cast<index_t>(stream_detail::kPieceBytes / elem_size);
+    const index_t ahead = piece * static_cast<index_t>(stream_detail::kPrefetchPieces);
     for (index_t i = b; i < e;) {
       const index_t j = std::min(e, (i / piece + 1) * piece);
       fill(ctx, scratch, i, j);
+      for (const FillInput& in : inputs)
+        if (in.data) {
+          const auto at = [&](index_t k) { return reinterpret_cast<std::uintptr_t>(in.data) + static_cast<std::size_t>(k) * in.elem_size; };
+          stream_detail::prefetch_range(at(std::min(i + ahead, e)), at(std::min(j + ahead, e)));
+        }
       stream_detail::stream_copy(out + elems(i), scratch, elems(j - i));
       i = j;
     }
