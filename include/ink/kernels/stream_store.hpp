@@ -12,6 +12,7 @@
 
 #include "ink/core/config.hpp"
 #include "ink/core/parallel.hpp"
+#include "ink/kernels/vector_types.hpp"
 
 namespace ink::kernels {
 
@@ -37,31 +38,29 @@ inline std::size_t default_threshold() {
 // ahead the inputs are prefetched. Computing a piece only loads and streaming it only stores,
 // so without help the loads wait while the stores drain; prefetching the inputs of a piece
 // three ahead while one is streamed keeps reads in flight then. In a test of relu on 1 GiB
-// (one thread, this VM, 2026-11-29) pieces of 1 KiB reached 13 GB/s without prefetches and 19
-// with them (4 KiB: 13 and 14), beside 17.8 for a loop storing straight from registers with
-// movntps and 22 for glibc's memcpy.
+// (one thread, the Intel VM, 2026-11-29) pieces of 1 KiB reached 12-13 GB/s without prefetches
+// and 19 with them (4 KiB: 13 and 14), beside 17-18 for a loop storing straight from registers
+// with movntps and 20-22 for glibc's memcpy.
 inline constexpr std::size_t kPieceBytes = 1024;
 inline constexpr std::size_t kPrefetchPieces = 3;
 
-// Prefetches the bytes [begin, end) of an input, a line at a time; by address arithmetic, since
-// near the end of a range they lie past the input (a prefetch does not fault).
+// Prefetches the bytes [begin, end) of an input, a line at a time.
 inline void prefetch_range(std::uintptr_t begin, std::uintptr_t end) {
   for (std::uintptr_t a = begin; a < end; a += 64) __builtin_prefetch(reinterpret_cast<const void*>(a));
 }
 
 // dst[0, bytes) = src[0, bytes): plain stores up to dst's first 64-byte boundary, non-temporal
-// stores of whole lines, plain stores of the rest. SSE2's movntps (every x86-64 CPU has it)
-// writes a line in four stores; the CPU combines them into one line write, as it would
-// AVX-512's single store, so no wider version is dispatched. Elsewhere a plain copy.
+// stores of whole lines, plain stores of the rest. SSE2's movntps, which every x86-64 CPU has:
+// in the test of kPieceBytes, streaming the pieces with AVX-512's vmovntps instead gave 9.7
+// GB/s against 18.5, so no wider version is dispatched. Elsewhere a plain copy.
 inline void stream_copy(char* dst, const char* src, std::size_t bytes) {
 #if defined(__SSE2__)
-  typedef float f32x4_u __attribute__((vector_size(16), aligned(1), may_alias));
   const std::size_t head = std::min(bytes, (64 - reinterpret_cast<std::uintptr_t>(dst) % 64) % 64);
   std::memcpy(dst, src, head);
   std::size_t i = head;
   for (; i + 64 <= bytes; i += 64)
     for (std::size_t j = i; j < i + 64; j += 16)
-      __builtin_ia32_movntps(reinterpret_cast<float*>(dst + j), *reinterpret_cast<const f32x4_u*>(src + j));
+      __builtin_ia32_movntps(reinterpret_cast<float*>(dst + j), *reinterpret_cast<const simd::f32x4_u*>(src + j));
   std::memcpy(dst + i, src + i, bytes - i);
 #else
   std::memcpy(dst, src, bytes);
