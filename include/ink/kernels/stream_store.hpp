@@ -118,7 +118,9 @@ struct FillInput {
       fill(ctx, scratch, i, j);
       for (const FillInput& in : inputs)
         if (in.data) {
-          const auto at = [&](index_t k) { return reinterpret_cast<std::uintptr_t>(in.data) + static_cast<std::size_t>(k) * in.elem_size; };
+          const auto at = [&](index_t k) {
+            return reinterpret_cast<std::uintptr_t>(in.data) + static_cast<std::size_t>(k) * in.elem_size;
+          };
           stream_detail::prefetch_range(at(std::min(i + ahead, e)), at(std::min(j + ahead, e)));
         }
       stream_detail::stream_copy(out + elems(i), scratch, elems(j - i));

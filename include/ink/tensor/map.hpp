@@ -49,10 +49,11 @@ Tensor<R> map_unary(const Tensor<T>& x, F f) {
       const T* p;
       F f;
     } args{p, f};
-    kernels::fill_output(o, sizeof(R), x.numel(), kElementwiseGrain, {{{p, sizeof(T)}, {}}}, &args, [](void* a, void* dst, index_t b, index_t e) {
-      const Args& x = *static_cast<const Args*>(a);
-      unary_loop(static_cast<R*>(dst), x.p + b, e - b, x.f);
-    });
+    kernels::fill_output(o, sizeof(R), x.numel(), kElementwiseGrain, {{{p, sizeof(T)}, {}}}, &args,
+                         [](void* a, void* dst, index_t b, index_t e) {
+                           const Args& x = *static_cast<const Args*>(a);
+                           unary_loop(static_cast<R*>(dst), x.p + b, e - b, x.f);
+                         });
     return out;
   }
   for_each_row<2>(x.shape(), {out.strides(), x.strides()}, {0, 0},
@@ -102,10 +103,11 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
       const U* b;
       F f;
     } args{pa, pb, f};
-    kernels::fill_output(o, sizeof(R), p.out.numel(), kElementwiseGrain, {{{pa, sizeof(T)}, {pb, sizeof(U)}}}, &args, [](void* a, void* dst, index_t s, index_t e) {
-      const Args& x = *static_cast<const Args*>(a);
-      binary_loop(static_cast<R*>(dst), x.a + s, x.b + s, e - s, x.f);
-    });
+    kernels::fill_output(o, sizeof(R), p.out.numel(), kElementwiseGrain, {{{pa, sizeof(T)}, {pb, sizeof(U)}}}, &args,
+                         [](void* a, void* dst, index_t s, index_t e) {
+                           const Args& x = *static_cast<const Args*>(a);
+                           binary_loop(static_cast<R*>(dst), x.a + s, x.b + s, e - s, x.f);
+                         });
     return std::move(p.out);
   }
   for_each_row<3>(p.out.shape(), p.strides, {0, 0, 0},
