@@ -172,8 +172,8 @@ TEST_CASE("streamed outputs hold the bits of ordinary stores") {
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     INFO("threads " << threads);
-    SECTION("fill_output at every offset in a line") {
-      // Elements of 1, 4 and 8 bytes: fill writes a value of each index.
+    {  // fill_output at every offset in a line, elements of 1, 4 and 8 bytes: fill writes a
+       // value of each index.
       auto check = [&](auto zero, index_t n, index_t shift) {
         using E = decltype(zero);
         std::vector<E> plain(n + 64), streamed(n + 64);
@@ -194,7 +194,7 @@ TEST_CASE("streamed outputs hold the bits of ordinary stores") {
           check(std::int64_t{}, n, shift);
         }
     }
-    SECTION("elementwise ops, contiguous and unaligned inputs") {
+    {  // elementwise ops, contiguous and unaligned inputs
       for (index_t n : sizes) {
         INFO("n " << n);
         // Inputs start one element into their storage: loads off the line grid.
