@@ -4,7 +4,9 @@
 
 #include <ink/eigen.hpp>
 #include <ink/ink.hpp>
+#include <cstring>
 #include <sstream>
+#include <tuple>
 
 using namespace ink;
 using Catch::Matchers::Contains;
@@ -147,6 +149,72 @@ TEST_CASE("elementwise math") {
   CHECK(sigmoid(scalar_tensor(-1000.0)).item() == 0.0);
   CHECK(sigmoid(scalar_tensor(1000.0)).item() == 1.0);
   CHECK(values(1.0 / from_vector<double>({2, 4}, {2})) == std::vector<double>{0.5, 0.25});
+}
+
+// Outputs of kernels::stream_threshold() bytes or more are computed a piece at a time and
+// streamed past the caches (kernels/stream_store.hpp): with the threshold at 0 every output takes
+// that path, and must hold the bits ordinary stores write. Odd sizes leave partial pieces and
+// lines; destinations at every offset in a line leave heads; two threads split the range at
+// elements that are not line boundaries.
+TEST_CASE("streamed outputs hold the bits of ordinary stores") {
+  struct ThresholdGuard {
+    std::size_t saved = kernels::stream_threshold();
+    int threads = get_num_threads();
+    ~ThresholdGuard() {
+      kernels::stream_threshold() = saved;
+      set_num_threads(threads);
+    }
+  } guard;
+  const std::vector<index_t> sizes{1, 3, 15, 17, 1023, 1025, 3 * 1024 + 7, 70001, 262147};
+  auto same = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0;
+  };
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    INFO("threads " << threads);
+    {  // fill_output at every offset in a line, elements of 1, 4 and 8 bytes: fill writes a
+       // value of each index.
+      auto check = [&](auto zero, index_t n, index_t shift) {
+        using E = decltype(zero);
+        std::vector<E> plain(n + 64), streamed(n + 64);
+        auto fill = [](void*, void* out, index_t b, index_t e) {
+          for (index_t i = b; i < e; ++i) static_cast<E*>(out)[i - b] = static_cast<E>(i * 2654435761u);
+        };
+        kernels::stream_threshold() = guard.saved;
+        kernels::fill_output(plain.data() + shift, sizeof(E), n, 1, {}, nullptr, fill);
+        kernels::stream_threshold() = 0;
+        kernels::fill_output(streamed.data() + shift, sizeof(E), n, 1, {{{plain.data(), sizeof(E)}, {}}}, nullptr, fill);
+        CHECK(same(plain, streamed));
+      };
+      for (index_t n : sizes)
+        for (index_t shift = 0; shift < 16; ++shift) {
+          INFO("n " << n << ", shift " << shift);
+          check(char{}, n, shift);
+          check(float{}, n, shift);
+          check(std::int64_t{}, n, shift);
+        }
+    }
+    {  // elementwise ops, contiguous and unaligned inputs
+      for (index_t n : sizes) {
+        INFO("n " << n);
+        // Inputs start one element into their storage: loads off the line grid.
+        const Tensor<float> a = randn<float>({n + 1}).narrow(0, 1, n), b = randn<float>({n + 1}).narrow(0, 1, n);
+        const Tensor<double> d = randn<double>({n});
+        auto run = [&] {
+          return std::tuple{values(add(a, b)), values(relu(a)), values(a * 2.5f), values(exp(d)), values(a.to<std::int64_t>())};
+        };
+        kernels::stream_threshold() = guard.saved;
+        const auto plain = run();
+        kernels::stream_threshold() = 0;
+        const auto streamed = run();
+        CHECK(same(std::get<0>(plain), std::get<0>(streamed)));
+        CHECK(same(std::get<1>(plain), std::get<1>(streamed)));
+        CHECK(same(std::get<2>(plain), std::get<2>(streamed)));
+        CHECK(same(std::get<3>(plain), std::get<3>(streamed)));
+        CHECK(same(std::get<4>(plain), std::get<4>(streamed)));
+      }
+    }
+  }
 }
 
 TEST_CASE("reductions over any dims, with keepdim") {

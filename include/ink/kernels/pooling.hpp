@@ -99,6 +99,12 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
       g.dilation_h == 1 && g.dilation_w == 1 && 2 * out_h <= g.height && 2 * out_w <= g.width) {
     for (index_t oy = 0; oy < out_h; ++oy) {
       const T* r0 = x + 2 * oy * g.width;
+      // The row pair two ahead, into L1: the hardware's prefetchers left the loads of two
+      // interleaved rows waiting (2x2 pooling of [16,64,2048,128] floats, one thread: 9 GB/s
+      // without, 12 with, alike from memory and from the L3). Only for rows of up to 4 KiB, so
+      // that what is prefetched stays in L1 until it is read.
+      if (oy + 2 < out_h && g.width * index_t{sizeof(T)} <= 4096)
+        for (index_t k = 0; k < 2 * g.width; k += index_t{64 / sizeof(T)}) __builtin_prefetch(r0 + 4 * g.width + k);
       const std::int64_t first = 2 * oy * g.width;
       std::int64_t* row_idx = idx + oy * out_w;
       index_t done = 0;

@@ -27,6 +27,7 @@ typedef float f32x8_u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef double f64x4_u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef float f32x16_u __attribute__((vector_size(64), aligned(1), may_alias));
 typedef double f64x8_u __attribute__((vector_size(64), aligned(1), may_alias));
+typedef float f32x4_u __attribute__((vector_size(16), aligned(1), may_alias));
 typedef int i32x4_u __attribute__((vector_size(16), aligned(1), may_alias));
 typedef int i32x8_u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef int i32x16_u __attribute__((vector_size(64), aligned(1), may_alias));

@@ -6,6 +6,7 @@
 
 #include "ink/core/parallel.hpp"
 #include "ink/core/select.hpp"
+#include "ink/kernels/stream_store.hpp"
 #include "ink/tensor/iterate.hpp"
 #include "ink/tensor/tensor.hpp"
 
@@ -22,17 +23,19 @@ inline constexpr index_t kElementwiseGrain = 1 << 15;
 // that inlined copy GCC 12 if-converted less than in the chunk callback's copy (leaky_relu's
 // select vectorised in the callback and not inline). One out-of-line loop serves both, and
 // each functor's loop is compiled once instead of twice. Functors that select use
-// branchless_select (core/select.hpp).
+// branchless_select (core/select.hpp). kernels::fill_output runs them over the output, in place
+// or, for outputs larger than the caches, a piece at a time into a buffer it streams out: the
+// loops are written once, for both.
 template <class R, class T, class F>
-[[gnu::noinline]] void unary_loop(R* o, const T* p, index_t begin, index_t end, F f) {
+[[gnu::noinline]] void unary_loop(R* o, const T* p, index_t n, F f) {
   #pragma omp simd
-  for (index_t i = begin; i < end; ++i) o[i] = f(p[i]);
+  for (index_t i = 0; i < n; ++i) o[i] = f(p[i]);
 }
 
 template <class R, class T, class U, class F>
-[[gnu::noinline]] void binary_loop(R* o, const T* a, const U* b, index_t begin, index_t end, F f) {
+[[gnu::noinline]] void binary_loop(R* o, const T* a, const U* b, index_t n, F f) {
   #pragma omp simd
-  for (index_t i = begin; i < end; ++i) o[i] = f(a[i], b[i]);
+  for (index_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
 }
 
 // out[i] = f(x[i]) into a new contiguous tensor of x's shape.
@@ -42,7 +45,15 @@ Tensor<R> map_unary(const Tensor<T>& x, F f) {
   R* o = out.data_ptr();
   const T* p = x.data_ptr();
   if (x.is_contiguous()) {
-    parallel_for(0, x.numel(), kElementwiseGrain, [o, p, f](index_t b, index_t e) { unary_loop(o, p, b, e, f); });
+    struct Args {
+      const T* p;
+      F f;
+    } args{p, f};
+    kernels::fill_output(o, sizeof(R), x.numel(), kElementwiseGrain, {{{p, sizeof(T)}, {}}}, &args,
+                         [](void* a, void* dst, index_t b, index_t e) {
+                           const Args& x = *static_cast<const Args*>(a);
+                           unary_loop(static_cast<R*>(dst), x.p + b, e - b, x.f);
+                         });
     return out;
   }
   for_each_row<2>(x.shape(), {out.strides(), x.strides()}, {0, 0},
@@ -87,7 +98,16 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
   const T* pa = a.data_ptr();
   const U* pb = b.data_ptr();
   if (p.flat) {
-    parallel_for(0, p.out.numel(), kElementwiseGrain, [o, pa, pb, f](index_t s, index_t e) { binary_loop(o, pa, pb, s, e, f); });
+    struct Args {
+      const T* a;
+      const U* b;
+      F f;
+    } args{pa, pb, f};
+    kernels::fill_output(o, sizeof(R), p.out.numel(), kElementwiseGrain, {{{pa, sizeof(T)}, {pb, sizeof(U)}}}, &args,
+                         [](void* a, void* dst, index_t s, index_t e) {
+                           const Args& x = *static_cast<const Args*>(a);
+                           binary_loop(static_cast<R*>(dst), x.a + s, x.b + s, e - s, x.f);
+                         });
     return std::move(p.out);
   }
   for_each_row<3>(p.out.shape(), p.strides, {0, 0, 0},
