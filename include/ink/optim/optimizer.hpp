@@ -106,7 +106,7 @@ class Optimizer {
 
   // The buffer `what` of a parameter's state, created as zeros of `shape` on first use (and
   // then *created set). A parameter has a handful of buffers: a list, not a map keyed by
-  // strings built every step (which was also ~5 KB of every training program's code).
+  // strings built every step (which was also ~2 KB of every training program's code).
   static Tensor<T>& buffer(ParamState<T>& state, const char* what, const Shape& shape, bool* created = nullptr) {
     for (auto& [n, t] : state)
       if (n == what) {
