@@ -13,37 +13,56 @@
 
 namespace ink::kernels::gemm_transpose {
 
-// dst[k * stride + i] = src[i * ld + k] for i < 8, k < kc.
+// The 8x8 transpose of r (r[i][k] -> column k of the result): the unpack / shuffle /
+// permute2f128 sequence of the intrinsics, as vector shuffles. out[k][i] = r[i][k].
+INK_TARGET_AVX2 __attribute__((always_inline)) inline void transpose8x8(const simd::f32x8 (&r)[8], simd::f32x8 (&out)[8]) {
+  using simd::f32x8;
+  f32x8 t[8], s[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);       // unpacklo_ps
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);  // unpackhi_ps
+  }
+#pragma GCC unroll 2
+  for (int h = 0; h < 8; h += 4) {  // shuffle_ps with 0x44 and 0xEE
+    s[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    s[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    s[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    s[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j) {  // permute2f128_ps with 0x20 and 0x31
+    out[j] = __builtin_shufflevector(s[j], s[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(s[j], s[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// dst[k * stride + i] = src[i * ld + k] for i < 8, k < kc. The last kc % 8 columns go through
+// the same transpose, loaded with masks (vmaskmovps, which reads nothing past kc): element by
+// element they were about half of the channels-last staging of 14-wide images in the Winograd
+// kernels (bench_conv b).
 INK_TARGET_AVX2 inline void rows8(const float* src, index_t ld, index_t kc, float* dst, index_t stride) {
   using simd::f32x8;
   using simd::f32x8_u;
+  f32x8 r[8], c[8];
   index_t k = 0;
   for (; k + 8 <= kc; k += 8) {
-    f32x8 r[8], t[8], s[8];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; ++i) r[i] = *reinterpret_cast<const f32x8_u*>(src + i * ld + k);
-#pragma GCC unroll 4
-    for (int i = 0; i < 8; i += 2) {
-      t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);       // unpacklo_ps
-      t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);  // unpackhi_ps
-    }
-#pragma GCC unroll 2
-    for (int h = 0; h < 8; h += 4) {  // shuffle_ps with 0x44 and 0xEE
-      s[h] = __builtin_shufflevector(t[h], t[h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-      s[h + 1] = __builtin_shufflevector(t[h], t[h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-      s[h + 2] = __builtin_shufflevector(t[h + 1], t[h + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-      s[h + 3] = __builtin_shufflevector(t[h + 1], t[h + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-    }
+    transpose8x8(r, c);
     float* d = dst + k * stride;
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {  // permute2f128_ps with 0x20 and 0x31
-      *reinterpret_cast<f32x8_u*>(d + j * stride) = __builtin_shufflevector(s[j], s[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-      *reinterpret_cast<f32x8_u*>(d + (j + 4) * stride) =
-          __builtin_shufflevector(s[j], s[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) *reinterpret_cast<f32x8_u*>(d + j * stride) = c[j];
   }
-  for (; k < kc; ++k)
-    for (int i = 0; i < 8; ++i) dst[k * stride + i] = src[i * ld + k];
+  if (k == kc) return;
+  const int rest = static_cast<int>(kc - k);
+  const simd::i32x8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+  const simd::i32x8 mask = lane < rest;  // -1 in the lanes to load
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    r[i] = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(src + i * ld + k), mask);
+  transpose8x8(r, c);
+  for (int j = 0; j < rest; ++j) *reinterpret_cast<f32x8_u*>(dst + (k + j) * stride) = c[j];
 }
 
 INK_TARGET_AVX2 inline void rows8(const double* src, index_t ld, index_t kc, double* dst, index_t stride) {
