@@ -160,18 +160,22 @@ template <class T, int NR>
 INK_TARGET_AVX512 void pack_b_rows(const T* B, index_t ldb, index_t k0, index_t kc, index_t j0, index_t n, T* dst) {
   using Mask = typename Vec<T>::mask;
   constexpr int L = Vec<T>::lanes;
-  const index_t panels = (n + NR - 1) / NR;
+  const index_t panels = (n + NR - 1) / NR, full = n / NR;
+  // Each vector's mask: all lanes in a full panel; in the partial one (p == full, if any) the
+  // valid values' lanes (masked lanes read nothing).
+  Mask masks[2][NR / L];
+  for (int v = 0; v < NR / L; ++v) {
+    const index_t left = n - full * NR - v * L;
+    masks[0][v] = static_cast<Mask>(~0u);
+    masks[1][v] = left >= L ? static_cast<Mask>(~0u) : left <= 0 ? Mask{0} : static_cast<Mask>((1u << left) - 1u);
+  }
   for (index_t k = 0; k < kc; ++k) {
     const T* src = B + (k0 + k) * ldb + j0;
     T* d = dst + k * NR;
     for (index_t p = 0; p < panels; ++p, src += NR, d += kc * NR) {
-      const index_t w = std::min<index_t>(NR, n - p * NR);
+      const Mask* mask = masks[p == full];
 #pragma GCC unroll 4
-      for (int v = 0; v < NR / L; ++v) {
-        const index_t left = w - v * L;  // valid values in this vector; masked lanes read nothing
-        const Mask mask = left >= L ? static_cast<Mask>(~0u) : left <= 0 ? Mask{0} : static_cast<Mask>((1u << left) - 1u);
-        store(d + v * L, load(src + v * L, mask));
-      }
+      for (int v = 0; v < NR / L; ++v) store(d + v * L, load(src + v * L, mask[v]));
     }
   }
 }

@@ -50,9 +50,9 @@ Tensor<R> map_unary(const Tensor<T>& x, F f) {
       F f;
     } args{p, f};
     kernels::fill_output(o, sizeof(R), x.numel(), kElementwiseGrain, {{{p, sizeof(T)}, {}}}, &args,
-                         [](void* a, void* dst, index_t b, index_t e) {
-                           const Args& x = *static_cast<const Args*>(a);
-                           unary_loop(static_cast<R*>(dst), x.p + b, e - b, x.f);
+                         [](void* ctx, void* dst, index_t b, index_t e) {
+                           const Args& in = *static_cast<const Args*>(ctx);
+                           unary_loop(static_cast<R*>(dst), in.p + b, e - b, in.f);
                          });
     return out;
   }
@@ -104,9 +104,9 @@ Tensor<R> map_binary(const Tensor<T>& a, const Tensor<U>& b, F f, const char* op
       F f;
     } args{pa, pb, f};
     kernels::fill_output(o, sizeof(R), p.out.numel(), kElementwiseGrain, {{{pa, sizeof(T)}, {pb, sizeof(U)}}}, &args,
-                         [](void* a, void* dst, index_t s, index_t e) {
-                           const Args& x = *static_cast<const Args*>(a);
-                           binary_loop(static_cast<R*>(dst), x.a + s, x.b + s, e - s, x.f);
+                         [](void* ctx, void* dst, index_t s, index_t e) {
+                           const Args& in = *static_cast<const Args*>(ctx);
+                           binary_loop(static_cast<R*>(dst), in.a + s, in.b + s, e - s, in.f);
                          });
     return std::move(p.out);
   }
