@@ -98,22 +98,26 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
   // C comes from L3 or memory, and with a power-of-two ldc all its rows share one L1 set.
   // Fetching it while the last kPrefetchSteps k steps (~300 cycles) run hides that latency;
   // fetched at the start it would be evicted again by the B micro-panel streaming through L1.
-  // (Measured on 1024^3: the kernels alone went from 86 to 114 GFLOP/s.)
+  // (Measured on 1024^3: the kernels alone went from 86 to 114 GFLOP/s.) With beta == 0 C is
+  // only written, and the prefetches would be wasted loads (measured on 32x784x9, where every
+  // K slice is the first: 76 -> 83 GFLOP/s without them).
+  // One k loop with the prefetch behind a branch rather than two loops around it: the unrolled
+  // loop body is the bulk of each of the nine kernels, and one copy of it instead of two cut
+  // every program's compile by ~5% (docs/performance.md, seventh session) at the same speed (a
+  // well-predicted compare per k step beside up to 24 FMAs).
   constexpr index_t kPrefetchSteps = 24;
-  const index_t k_prefetch = kc > kPrefetchSteps ? kc - kPrefetchSteps : 0;
+  const index_t k_prefetch = beta != T(0) ? (kc > kPrefetchSteps ? kc - kPrefetchSteps : 0) : -1;
 #pragma GCC unroll 4
-  for (index_t k = 0; k < k_prefetch; ++k) k_step<T, MR, NR, M, NV>(acc, a, b);
-  // With beta == 0 C is only written, and the prefetches would be wasted loads (measured on
-  // 32x784x9, where every K slice is the first: 76 -> 83 GFLOP/s without them).
-  if (beta != T(0))
-    for (int i = 0; i < m; ++i) {
-      const char* ci = reinterpret_cast<const char*>(c + i * ldc);
+  for (index_t k = 0; k < kc; ++k) {
+    if (k == k_prefetch) [[unlikely]]
+      for (int i = 0; i < m; ++i) {
+        const char* ci = reinterpret_cast<const char*>(c + i * ldc);
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) __builtin_prefetch(ci + j * 64, 0, 3);  // prefetcht0
-      __builtin_prefetch(ci + NV * 64 - 1, 0, 3);  // C rows need not be 64-byte aligned
-    }
-#pragma GCC unroll 4
-  for (index_t k = k_prefetch; k < kc; ++k) k_step<T, MR, NR, M, NV>(acc, a, b);
+        for (int j = 0; j < NV; ++j) __builtin_prefetch(ci + j * 64, 0, 3);  // prefetcht0
+        __builtin_prefetch(ci + NV * 64 - 1, 0, 3);  // C rows need not be 64-byte aligned
+      }
+    k_step<T, MR, NR, M, NV>(acc, a, b);
+  }
 
   const typename Vec<T>::mask full = static_cast<typename Vec<T>::mask>(~0u);
   const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
