@@ -61,8 +61,6 @@ INK_AVX2_INLINE simd::f64x4 fmadd(simd::f64x4 a, simd::f64x4 b, simd::f64x4 c) {
 }
 INK_AVX2_INLINE simd::f32x8 mul(simd::f32x8 a, simd::f32x8 b) { return a * b; }
 INK_AVX2_INLINE simd::f64x4 mul(simd::f64x4 a, simd::f64x4 b) { return a * b; }
-INK_AVX2_INLINE simd::f32x8 add(simd::f32x8 a, simd::f32x8 b) { return a + b; }
-INK_AVX2_INLINE simd::f64x4 add(simd::f64x4 a, simd::f64x4 b) { return a + b; }
 
 // Same contract as gemm_avx512::micro_kernel: M rows x NV vectors of a tile from packed
 // panels, the top m <= M rows stored, `last` valid lanes in the last vector,
@@ -107,7 +105,7 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
       R r = mul(acc[i][j], va);
       if (beta != T(0)) {
         const R old = masked ? load(ci + j * L, tail) : load(ci + j * L);
-        r = beta == T(1) ? add(r, old) : fmadd(vb, old, r);
+        r = fmadd(vb, old, r);  // with beta == 1 exactly old + r (1 * old is exact)
       }
       if (masked) store(ci + j * L, r, tail);
       else store(ci + j * L, r);

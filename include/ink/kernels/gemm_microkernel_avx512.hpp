@@ -53,8 +53,6 @@ INK_AVX512_INLINE simd::f64x8 fmadd(simd::f64x8 a, simd::f64x8 b, simd::f64x8 c)
 }
 INK_AVX512_INLINE simd::f32x16 mul(simd::f32x16 a, simd::f32x16 b) { return a * b; }
 INK_AVX512_INLINE simd::f64x8 mul(simd::f64x8 a, simd::f64x8 b) { return a * b; }
-INK_AVX512_INLINE simd::f32x16 add(simd::f32x16 a, simd::f32x16 b) { return a + b; }
-INK_AVX512_INLINE simd::f64x8 add(simd::f64x8 a, simd::f64x8 b) { return a + b; }
 
 // One k step of the micro-kernel: NV vectors of B times M broadcasts of A into M x NV
 // accumulators.
@@ -130,8 +128,8 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
     for (int j = 0; j < NV; ++j) {
       const typename Vec<T>::mask mk = j == NV - 1 ? tail : full;
       R r = mul(acc[i][j], va);
-      if (beta == T(1)) r = add(r, load(ci + j * L, mk));
-      else if (beta != T(0)) r = fmadd(vb, load(ci + j * L, mk), r);
+      // beta == 1 needs no case of its own: 1 * C is exact, so the FMA rounds once, as C + r.
+      if (beta != T(0)) r = fmadd(vb, load(ci + j * L, mk), r);
       store(ci + j * L, r, mk);
     }
   }
