@@ -237,6 +237,25 @@ TEST_CASE("indexing ops, linear and dropout") {
   check_both([&](const Vec& v) { return index_select(v[0], 0, rows); }, {x});
   check_both([&](const Vec& v) { return index_add(v[0], 1, from_vector<std::int64_t>({1, 1}, {2}), v[1]); }, {x, input({3, 2}, 73)});
   check_both([](const Vec& v) { return linear(v[0], v[1], v[2]); }, {input({2, 3, 4}, 74), input({5, 4}, 75), input({5}, 76)});
+  // linear is its own op (one GEMM reading W^T in place): strided inputs and weights (read in
+  // place or copied), a 1-D input, no bias, and no input features, against matmul + add.
+  check_both([](const Vec& v) { return linear(v[0].t(), v[1].t()); }, {input({4, 3}, 77), input({4, 5}, 78)});
+  check_both([](const Vec& v) { return linear(v[0], v[1], v[2]); }, {input({4}, 79), input({5, 4}, 80), input({5}, 81)});
+  check_both([](const Vec& v) { return linear(v[0].transpose(0, 1), v[1]); }, {input({3, 2, 4}, 82), input({5, 4}, 83)});
+  for (const auto& [xs, ws] : std::vector<std::pair<Shape, Shape>>{{{2, 3, 4}, {5, 4}}, {{4}, {5, 4}}, {{6, 7}, {1, 7}}}) {
+    const Tensor<double> a = input(xs, 84), w = input(ws, 85), b = input({ws[0]}, 86);
+    auto same = [](const Tensor<double>& p, const Tensor<double>& q) {
+      REQUIRE(p.shape() == q.shape());
+      const auto pv = p.to_vector(), qv = q.to_vector();
+      for (std::size_t i = 0; i < pv.size(); ++i) CHECK(pv[i] == Approx(qv[i]).epsilon(1e-14));
+    };
+    same(linear(a, w, b), matmul(a, w.t()) + b);
+    const Tensor<double> a_strided = a.dim() == 2 ? a.t().contiguous().t() : a;  // column-major
+    same(linear(a_strided, w.t().contiguous().t()), matmul(a, w.t()));
+  }
+  CHECK(linear(ones<double>({3, 0}), ones<double>({2, 0}), full<double>({2}, 1.5)).to_vector() ==
+        std::vector<double>(6, 1.5));
+  CHECK_THROWS_AS(linear(ones<double>({3, 4}), ones<double>({2, 5})), ShapeError);
 
   Generator g(1);
   Tensor<double> d = dropout(ones<double>({10000}), 0.3, true, g);
