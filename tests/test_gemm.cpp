@@ -375,14 +375,18 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
 
 // max_pool2d_argmax against a plain scan of each window (first maximum in row-major order, a
 // NaN counts as the maximum and the first NaN wins), on planes full of ties, NaNs and -inf, for
-// the 2x2 / stride-2 fast path (odd sizes leave a row and column out) and general windows.
+// the 2x2 / stride-2 fast path (odd sizes leave a row and column out; rows of 1 to 40 windows,
+// so 0 to 2 blocks of the 4-, 8- and 16-lane versions and a scalar rest) and general windows,
+// at every ISA.
 TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", float, double) {
+  IsaGuard guard;
   std::mt19937 rng(23);
   const TestType specials[] = {std::numeric_limits<TestType>::quiet_NaN(), -std::numeric_limits<TestType>::infinity(),
                                TestType(1), TestType(2)};
-  for (int trial = 0; trial < 200; ++trial) {
+  for (int trial = 0; trial < 600; ++trial) {
+    set_active_isa(supported_isas()[static_cast<std::size_t>(trial) % supported_isas().size()]);
     const bool fast = trial % 2 == 0;
-    kernels::Window2d g{1, static_cast<index_t>(2 + rng() % 9), static_cast<index_t>(2 + rng() % 39), 2, 2};  // wide enough for the 4-window SSE2 path
+    kernels::Window2d g{1, static_cast<index_t>(2 + rng() % 9), static_cast<index_t>(2 + rng() % 80), 2, 2};
     g.stride_h = g.stride_w = 2;
     if (!fast) {
       g.kernel_h = static_cast<index_t>(1 + rng() % 3), g.kernel_w = static_cast<index_t>(1 + rng() % 3);
@@ -406,7 +410,7 @@ TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", f
             const TestType b = x[static_cast<std::size_t>(best)];
             if (!std::isnan(b) && (v > b || std::isnan(v))) best = at;
           }
-        INFO("trial " << trial << " window (" << oy << ", " << ox << ") of " << g.height << "x" << g.width << " k"
+        INFO("trial " << trial << " (" << isa_name(active_isa()) << ") window (" << oy << ", " << ox << ") of " << g.height << "x" << g.width << " k"
                       << g.kernel_h << "x" << g.kernel_w << " s" << g.stride_h << "," << g.stride_w);
         REQUIRE(got[static_cast<std::size_t>(oy * ow + ox)] == best);
         // the maximum itself, bit for bit (NaN included)

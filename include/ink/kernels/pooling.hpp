@@ -5,14 +5,14 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <cstring>
 #include <type_traits>
+#include <utility>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+#include "ink/core/cpu_features.hpp"
 #include "ink/core/select.hpp"
 #include "ink/kernels/im2col.hpp"
+#include "ink/kernels/vector_types.hpp"
 
 namespace ink::kernels {
 
@@ -27,8 +27,9 @@ inline bool takes(T v, T best) {
 // The argmaxes of one output row of 2x2 / stride-2 windows over input rows r0 and r0 + width,
 // as flat indices in the plane (r0 starts at index `first`). The running maximum and its
 // position are selected, never branched on: with branches (which mispredict on half of
-// random data) this was 6% of a classifier step. Scalar (GCC does not vectorise it); the
-// float version runs only on the last 0-3 windows of a row, after argmax_2x2_row_sse2.
+// random data) this was 6% of a classifier step. Scalar (GCC does not vectorise it); for
+// float it runs only on a row's last windows, fewer than a vector's, after the vector versions
+// below.
 template <class T>
 void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::int64_t first, std::int64_t* __restrict idx) {
   const T* __restrict r1 = r0 + width;
@@ -50,41 +51,92 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
   }
 }
 
-#if defined(__SSE2__)
-// Four float windows at a time in SSE2 (part of x86-64, so no dispatch): GCC does not
-// vectorise the loop above (float values, int64 indices), which is bound by the latency of its
-// scalar selects (5.6% of a classifier step, against 1.4% now). The same comparisons and selects, lane by lane; returns the windows done.
-inline index_t argmax_2x2_row_sse2(const float* r0, index_t width, index_t out_w, std::int64_t first,
-                                   std::int64_t* idx) {
+// N float windows at a time (4 in SSE2, 8 in AVX2, 16 in AVX-512), the loop above lane by lane:
+// GCC does not vectorise it (float values, int64 indices), and its scalar selects bound it by
+// their latency. One body for the three widths, on GCC vector types; values[ox] is the window's
+// maximum as selected (the element itself, bit for bit). Returns the windows done.
+template <int N>
+struct ArgmaxLanes;
+template <>
+struct ArgmaxLanes<4> {
+  using f32 = simd::f32x4;
+  using i32 = simd::i32x4;
+  typedef long long i64 __attribute__((vector_size(16)));
+};
+template <>
+struct ArgmaxLanes<8> {
+  using f32 = simd::f32x8;
+  using i32 = simd::i32x8;
+  using i64 = simd::i64x4;
+};
+template <>
+struct ArgmaxLanes<16> {
+  using f32 = simd::f32x16;
+  using i32 = simd::i32x16;
+  typedef long long i64 __attribute__((vector_size(64)));
+};
+
+// L... = 0 .. N-1 (the lanes), H... = 0 .. N/2-1 (a half: the indices are stored as int64).
+template <int N, int... L, int... H>
+[[gnu::always_inline]] inline index_t argmax_2x2_row_lanes(const float* r0, index_t width, index_t out_w,
+                                                          std::int64_t first, std::int64_t* idx, float* values,
+                                                          std::integer_sequence<int, L...>,
+                                                          std::integer_sequence<int, H...>) {
+  using F = typename ArgmaxLanes<N>::f32;
+  using I = typename ArgmaxLanes<N>::i32;
+  using W = typename ArgmaxLanes<N>::i64;
   if (width >= (index_t{1} << 30)) return 0;  // in-window offsets are formed in int32
   const float* r1 = r0 + width;
-  const __m128i zero = _mm_setzero_si128(), row_step = _mm_set1_epi32(static_cast<int>(width));
-  const __m128i lane_columns = _mm_setr_epi32(0, 2, 4, 6);
-  auto consider = [](__m128& best, __m128i& at, __m128 v, int position) {
-    const __m128 take = _mm_and_ps(_mm_or_ps(_mm_cmpgt_ps(v, best), _mm_cmpunord_ps(v, v)), _mm_cmpord_ps(best, best));
-    best = _mm_or_ps(_mm_and_ps(take, v), _mm_andnot_ps(take, best));
-    const __m128i t = _mm_castps_si128(take);
-    at = _mm_or_si128(_mm_and_si128(t, _mm_set1_epi32(position)), _mm_andnot_si128(t, at));
-  };
+  const I lane_columns = {(2 * L)...};
+  const int row_step = static_cast<int>(width);
   index_t ox = 0;
-  for (; ox + 4 <= out_w; ox += 4) {
-    const __m128 a0 = _mm_loadu_ps(r0 + 2 * ox), a1 = _mm_loadu_ps(r0 + 2 * ox + 4);
-    const __m128 b0 = _mm_loadu_ps(r1 + 2 * ox), b1 = _mm_loadu_ps(r1 + 2 * ox + 4);
-    __m128 best = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));  // top left of each window
-    __m128i at = zero;
-    consider(best, at, _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1)), 1);  // top right
-    consider(best, at, _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0)), 2);  // bottom left
-    consider(best, at, _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1)), 3);  // bottom right
+  for (; ox + N <= out_w; ox += N) {
+    F a0, a1, b0, b1;  // 2N values of each row: N windows
+    std::memcpy(&a0, r0 + 2 * ox, sizeof(F));
+    std::memcpy(&a1, r0 + 2 * ox + N, sizeof(F));
+    std::memcpy(&b0, r1 + 2 * ox, sizeof(F));
+    std::memcpy(&b1, r1 + 2 * ox + N, sizeof(F));
+    F best = __builtin_shufflevector(a0, a1, (2 * L)...);  // top left of each window
+    I at = I{};
+    auto consider = [&](F v, int position) {
+      const I take = ((v > best) | (v != v)) & (best == best);
+      best = take ? v : best;
+      at = take ? I{} + position : at;
+    };
+    consider(__builtin_shufflevector(a0, a1, (2 * L + 1)...), 1);  // top right
+    consider(__builtin_shufflevector(b0, b1, (2 * L)...), 2);      // bottom left
+    consider(__builtin_shufflevector(b0, b1, (2 * L + 1)...), 3);  // bottom right
+    std::memcpy(values + ox, &best, sizeof(F));
     // offset in the row pair: (at >> 1) * width + (at & 1), plus the window's first column
-    const __m128i below = _mm_and_si128(_mm_sub_epi32(zero, _mm_srli_epi32(at, 1)), row_step);
-    const __m128i offset = _mm_add_epi32(_mm_add_epi32(below, _mm_and_si128(at, _mm_set1_epi32(1))), lane_columns);
-    const __m128i base = _mm_set1_epi64x(first + 2 * ox);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + ox), _mm_add_epi64(base, _mm_unpacklo_epi32(offset, zero)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + ox + 2), _mm_add_epi64(base, _mm_unpackhi_epi32(offset, zero)));
+    const I offset = (at >> 1) * row_step + (at & 1) + lane_columns;
+    const W base = W{} + (first + 2 * ox);
+    const W lo = __builtin_convertvector(__builtin_shufflevector(offset, offset, H...), W) + base;
+    const W hi = __builtin_convertvector(__builtin_shufflevector(offset, offset, (H + N / 2)...), W) + base;
+    std::memcpy(idx + ox, &lo, sizeof(W));
+    std::memcpy(idx + ox + N / 2, &hi, sizeof(W));
   }
   return ox;
 }
-#endif
+
+template <int N>
+[[gnu::always_inline]] inline index_t argmax_2x2_row_lanes(const float* r0, index_t width, index_t out_w,
+                                                          std::int64_t first, std::int64_t* idx, float* values) {
+  return argmax_2x2_row_lanes<N>(r0, width, out_w, first, idx, values, std::make_integer_sequence<int, N>{},
+                                 std::make_integer_sequence<int, N / 2>{});
+}
+// 4 lanes: SSE2 on x86-64 (the generic ISA), whatever 16-byte vectors are elsewhere.
+inline index_t argmax_2x2_row_baseline(const float* r0, index_t width, index_t out_w, std::int64_t first,
+                                       std::int64_t* idx, float* values) {
+  return argmax_2x2_row_lanes<4>(r0, width, out_w, first, idx, values);
+}
+INK_TARGET_AVX2 inline index_t argmax_2x2_row_avx2(const float* r0, index_t width, index_t out_w, std::int64_t first,
+                                                   std::int64_t* idx, float* values) {
+  return argmax_2x2_row_lanes<8>(r0, width, out_w, first, idx, values);
+}
+INK_TARGET_AVX512 inline index_t argmax_2x2_row_avx512(const float* r0, index_t width, index_t out_w,
+                                                       std::int64_t first, std::int64_t* idx, float* values) {
+  return argmax_2x2_row_lanes<16>(r0, width, out_w, first, idx, values);
+}
 }  // namespace pooling_detail
 
 // Scans each window row by row and keeps the first maximum (a NaN counts as the maximum), as
@@ -107,15 +159,17 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
         for (index_t k = 0; k < 2 * g.width; k += index_t{64 / sizeof(T)}) __builtin_prefetch(r0 + 4 * g.width + k);
       const std::int64_t first = 2 * oy * g.width;
       std::int64_t* row_idx = idx + oy * out_w;
-      index_t done = 0;
-#if defined(__SSE2__)
-      if constexpr (std::is_same_v<T, float>) done = pooling_detail::argmax_2x2_row_sse2(r0, g.width, out_w, first, row_idx);
-#endif
-      pooling_detail::argmax_2x2_row(r0 + 2 * done, g.width, out_w - done, first + 2 * done, row_idx + done);
-      // The values in a second pass over the row, still in L1: a gather of them afterwards
-      // (as the op did) took as long as finding the indices.
       T* row_values = values + oy * out_w;
-      for (index_t ox = 0; ox < out_w; ++ox) row_values[ox] = x[row_idx[ox]];
+      index_t done = 0;
+      if constexpr (std::is_same_v<T, float>) {
+        const Isa isa = active_isa();
+        done = isa == Isa::avx512 ? pooling_detail::argmax_2x2_row_avx512(r0, g.width, out_w, first, row_idx, row_values)
+               : isa == Isa::avx2 ? pooling_detail::argmax_2x2_row_avx2(r0, g.width, out_w, first, row_idx, row_values)
+                                  : pooling_detail::argmax_2x2_row_baseline(r0, g.width, out_w, first, row_idx, row_values);
+      }
+      pooling_detail::argmax_2x2_row(r0 + 2 * done, g.width, out_w - done, first + 2 * done, row_idx + done);
+      // The rest's values in a second pass over the row, still in L1.
+      for (index_t ox = done; ox < out_w; ++ox) row_values[ox] = x[row_idx[ox]];
     }
     return;
   }
