@@ -7,7 +7,6 @@
 #include <limits>
 #include <cstring>
 #include <type_traits>
-#include <utility>
 
 #include "ink/core/cpu_features.hpp"
 #include "ink/core/select.hpp"
@@ -53,90 +52,70 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
 
 // N float windows at a time (4 in SSE2, 8 in AVX2, 16 in AVX-512), the loop above lane by lane:
 // GCC does not vectorise it (float values, int64 indices), and its scalar selects bound it by
-// their latency. One body for the three widths, on GCC vector types; values[ox] is the window's
-// maximum as selected (the element itself, bit for bit). Returns the windows done.
-template <int N>
-struct ArgmaxLanes;
-template <>
-struct ArgmaxLanes<4> {
-  using f32 = simd::f32x4;
-  using i32 = simd::i32x4;
-  typedef long long i64 __attribute__((vector_size(16)));
-};
-template <>
-struct ArgmaxLanes<8> {
-  using f32 = simd::f32x8;
-  using i32 = simd::i32x8;
-  using i64 = simd::i64x4;
-};
-template <>
-struct ArgmaxLanes<16> {
-  using f32 = simd::f32x16;
-  using i32 = simd::i32x16;
-  typedef long long i64 __attribute__((vector_size(64)));
-};
-
-// L... = 0 .. N-1 (the lanes), H... = 0 .. N/2-1 (a half: the indices are stored as int64).
-template <int N, int... L, int... H>
-[[gnu::always_inline]] inline index_t argmax_2x2_row_lanes(const float* r0, index_t width, index_t out_w,
-                                                          std::int64_t first, std::int64_t* idx, float* values,
-                                                          std::integer_sequence<int, L...>,
-                                                          std::integer_sequence<int, H...>) {
-  using F = typename ArgmaxLanes<N>::f32;
-  using I = typename ArgmaxLanes<N>::i32;
-  using W = typename ArgmaxLanes<N>::i64;
-  if (width >= (index_t{1} << 30)) return 0;  // in-window offsets are formed in int32
-  const float* r1 = r0 + width;
-  const I lane_columns = {(2 * L)...};
-  const int row_step = static_cast<int>(width);
-  index_t ox = 0;
-  for (; ox + N <= out_w; ox += N) {
-    F a0, a1, b0, b1;  // 2N values of each row: N windows
-    std::memcpy(&a0, r0 + 2 * ox, sizeof(F));
-    std::memcpy(&a1, r0 + 2 * ox + N, sizeof(F));
-    std::memcpy(&b0, r1 + 2 * ox, sizeof(F));
-    std::memcpy(&b1, r1 + 2 * ox + N, sizeof(F));
-    F best = __builtin_shufflevector(a0, a1, (2 * L)...);  // top left of each window
-    I at = I{};
-    auto consider = [&](F v, int position) {
-      const I take = ((v > best) | (v != v)) & (best == best);
-      best = take ? v : best;
-      at = take ? I{} + position : at;
-    };
-    consider(__builtin_shufflevector(a0, a1, (2 * L + 1)...), 1);  // top right
-    consider(__builtin_shufflevector(b0, b1, (2 * L)...), 2);      // bottom left
-    consider(__builtin_shufflevector(b0, b1, (2 * L + 1)...), 3);  // bottom right
-    std::memcpy(values + ox, &best, sizeof(F));
-    // offset in the row pair: (at >> 1) * width + (at & 1), plus the window's first column
-    const I offset = (at >> 1) * row_step + (at & 1) + lane_columns;
-    const W base = W{} + (first + 2 * ox);
-    const W lo = __builtin_convertvector(__builtin_shufflevector(offset, offset, H...), W) + base;
-    const W hi = __builtin_convertvector(__builtin_shufflevector(offset, offset, (H + N / 2)...), W) + base;
-    std::memcpy(idx + ox, &lo, sizeof(W));
-    std::memcpy(idx + ox + N / 2, &hi, sizeof(W));
-  }
+// their latency. values[ox] is the window's maximum as selected (the element itself, bit for
+// bit). Returns the windows done. F / I / W: the float, int32 and (N/2-lane) int64 vectors;
+// EVEN / ODD: the lanes 0, 2, .. 2N-2 / 1, 3, .. 2N-1 of two vectors; LO / HI: 0 .. N/2-1 /
+// N/2 .. N-1.
+// A macro expanded in three functions rather than a template: GCC lowers a template's 64-byte
+// vector compares to scalar code before inlining it into the AVX-512 function (8x slower; a
+// lambda's too), while in a function that has the target they are mask compares.
+#define INK_ARGMAX_2X2_ROW(N, F, I, W, EVEN, ODD, LO, HI)                                            \
+  if (width >= (index_t{1} << 30)) return 0; /* in-window offsets are formed in int32 */             \
+  const float* r1 = r0 + width;                                                                      \
+  const I lane_columns = {EVEN};                                                                     \
+  const int row_step = static_cast<int>(width);                                                     \
+  index_t ox = 0;                                                                                    \
+  for (; ox + N <= out_w; ox += N) {                                                                 \
+    F a0, a1, b0, b1; /* 2N values of each row: N windows */                                         \
+    std::memcpy(&a0, r0 + 2 * ox, sizeof(F));                                                        \
+    std::memcpy(&a1, r0 + 2 * ox + N, sizeof(F));                                                    \
+    std::memcpy(&b0, r1 + 2 * ox, sizeof(F));                                                        \
+    std::memcpy(&b1, r1 + 2 * ox + N, sizeof(F));                                                    \
+    F best = __builtin_shufflevector(a0, a1, EVEN); /* top left of each window */                    \
+    I at = I{};                                                                                      \
+    /* top right, bottom left, bottom right: positions 1, 2, 3 */                                    \
+    const F candidates[3] = {__builtin_shufflevector(a0, a1, ODD), __builtin_shufflevector(b0, b1, EVEN), \
+                             __builtin_shufflevector(b0, b1, ODD)};                                  \
+    for (int c = 0; c < 3; ++c) {                                                                    \
+      const F v = candidates[c];                                                                     \
+      const I take = ((v > best) | (v != v)) & (best == best);                                       \
+      best = take ? v : best;                                                                        \
+      at = take ? I{} + (c + 1) : at;                                                                \
+    }                                                                                                \
+    std::memcpy(values + ox, &best, sizeof(F));                                                      \
+    /* offset in the row pair: (at >> 1) * width + (at & 1), plus the window's first column */      \
+    const I offset = (at >> 1) * row_step + (at & 1) + lane_columns;                                 \
+    const W base = W{} + (first + 2 * ox);                                                           \
+    const W lo = __builtin_convertvector(__builtin_shufflevector(offset, offset, LO), W) + base;     \
+    const W hi = __builtin_convertvector(__builtin_shufflevector(offset, offset, HI), W) + base;     \
+    std::memcpy(idx + ox, &lo, sizeof(W));                                                           \
+    std::memcpy(idx + ox + N / 2, &hi, sizeof(W));                                                   \
+  }                                                                                                  \
   return ox;
-}
 
-template <int N>
-[[gnu::always_inline]] inline index_t argmax_2x2_row_lanes(const float* r0, index_t width, index_t out_w,
-                                                          std::int64_t first, std::int64_t* idx, float* values) {
-  return argmax_2x2_row_lanes<N>(r0, width, out_w, first, idx, values, std::make_integer_sequence<int, N>{},
-                                 std::make_integer_sequence<int, N / 2>{});
-}
+#define INK_P(...) __VA_ARGS__  // a list of lanes as one macro argument
+typedef long long i64x2 __attribute__((vector_size(16)));
+typedef long long i64x8 __attribute__((vector_size(64)));
+
 // 4 lanes: SSE2 on x86-64 (the generic ISA), whatever 16-byte vectors are elsewhere.
 inline index_t argmax_2x2_row_baseline(const float* r0, index_t width, index_t out_w, std::int64_t first,
                                        std::int64_t* idx, float* values) {
-  return argmax_2x2_row_lanes<4>(r0, width, out_w, first, idx, values);
+  INK_ARGMAX_2X2_ROW(4, simd::f32x4, simd::i32x4, i64x2, INK_P(0, 2, 4, 6), INK_P(1, 3, 5, 7), INK_P(0, 1), INK_P(2, 3))
 }
 INK_TARGET_AVX2 inline index_t argmax_2x2_row_avx2(const float* r0, index_t width, index_t out_w, std::int64_t first,
                                                    std::int64_t* idx, float* values) {
-  return argmax_2x2_row_lanes<8>(r0, width, out_w, first, idx, values);
+  INK_ARGMAX_2X2_ROW(8, simd::f32x8, simd::i32x8, simd::i64x4, INK_P(0, 2, 4, 6, 8, 10, 12, 14),
+                     INK_P(1, 3, 5, 7, 9, 11, 13, 15), INK_P(0, 1, 2, 3), INK_P(4, 5, 6, 7))
 }
 INK_TARGET_AVX512 inline index_t argmax_2x2_row_avx512(const float* r0, index_t width, index_t out_w,
                                                        std::int64_t first, std::int64_t* idx, float* values) {
-  return argmax_2x2_row_lanes<16>(r0, width, out_w, first, idx, values);
+  INK_ARGMAX_2X2_ROW(16, simd::f32x16, simd::i32x16, i64x8,
+                     INK_P(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+                     INK_P(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31),
+                     INK_P(0, 1, 2, 3, 4, 5, 6, 7), INK_P(8, 9, 10, 11, 12, 13, 14, 15))
 }
+#undef INK_P
+#undef INK_ARGMAX_2X2_ROW
 }  // namespace pooling_detail
 
 // Scans each window row by row and keeps the first maximum (a NaN counts as the maximum), as
