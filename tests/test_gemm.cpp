@@ -376,8 +376,9 @@ TEMPLATE_TEST_CASE("im2col and col2im equal their element-wise definitions", "",
 // max_pool2d_argmax against a plain scan of each window (first maximum in row-major order, a
 // NaN counts as the maximum and the first NaN wins), on planes full of ties, NaNs and -inf, for
 // the 2x2 / stride-2 fast path (odd sizes leave a row and column out; rows of 1 to 40 windows,
-// so 0 to 2 blocks of the 4-, 8- and 16-lane versions and a scalar rest) and general windows,
-// at every ISA.
+// so 0 to 2 blocks of the 4-, 8- and 16-lane versions and a scalar rest, and some of up to 150,
+// more than one streamed piece) and general windows, at every ISA, with and without streaming
+// stores.
 TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", float, double) {
   IsaGuard guard;
   std::mt19937 rng(23);
@@ -386,7 +387,7 @@ TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", f
   for (int trial = 0; trial < 600; ++trial) {
     set_active_isa(supported_isas()[static_cast<std::size_t>(trial) % supported_isas().size()]);
     const bool fast = trial % 2 == 0;
-    kernels::Window2d g{1, static_cast<index_t>(2 + rng() % 9), static_cast<index_t>(2 + rng() % 80), 2, 2};
+    kernels::Window2d g{1, static_cast<index_t>(2 + rng() % 9), static_cast<index_t>(2 + rng() % (trial % 8 == 0 ? 300 : 80)), 2, 2};
     g.stride_h = g.stride_w = 2;
     if (!fast) {
       g.kernel_h = static_cast<index_t>(1 + rng() % 3), g.kernel_w = static_cast<index_t>(1 + rng() % 3);
@@ -398,7 +399,8 @@ TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", f
     for (auto& v : x) v = rng() % 5 == 0 ? specials[rng() % 4] : static_cast<TestType>(rng() % 3);
     std::vector<std::int64_t> got(static_cast<std::size_t>(oh * ow));
     std::vector<TestType> values(got.size());
-    kernels::max_pool2d_argmax(x.data(), g, oh, ow, got.data(), values.data());
+    const bool stream = trial % 4 < 2;  // the streamed path writes the same bytes
+    kernels::max_pool2d_argmax(x.data(), g, oh, ow, got.data(), values.data(), stream);
     for (index_t oy = 0; oy < oh; ++oy)
       for (index_t ox = 0; ox < ow; ++ox) {
         std::int64_t best = -1;
@@ -410,7 +412,7 @@ TEMPLATE_TEST_CASE("max_pool2d_argmax equals a plain scan of each window", "", f
             const TestType b = x[static_cast<std::size_t>(best)];
             if (!std::isnan(b) && (v > b || std::isnan(v))) best = at;
           }
-        INFO("trial " << trial << " (" << isa_name(active_isa()) << ") window (" << oy << ", " << ox << ") of " << g.height << "x" << g.width << " k"
+        INFO("trial " << trial << " (" << isa_name(active_isa()) << (stream ? ", streamed" : "") << ") window (" << oy << ", " << ox << ") of " << g.height << "x" << g.width << " k"
                       << g.kernel_h << "x" << g.kernel_w << " s" << g.stride_h << "," << g.stride_w);
         REQUIRE(got[static_cast<std::size_t>(oy * ow + ox)] == best);
         // the maximum itself, bit for bit (NaN included)

@@ -214,6 +214,25 @@ TEST_CASE("streamed outputs hold the bits of ordinary stores") {
         CHECK(same(std::get<4>(plain), std::get<4>(streamed)));
       }
     }
+    {  // max_pool2d 2x2: values, and the indices through the gradient they route
+      for (const Shape& shape : {Shape{2, 3, 6, 10}, Shape{1, 2, 9, 301}, Shape{3, 1, 4, 514}}) {
+        INFO("shape " << to_string(shape));
+        const Tensor<float> x = randn<float>(shape);
+        auto run = [&] {
+          Tensor<float> leaf = x.detach().requires_grad_(true);
+          const Tensor<float> y = max_pool2d(leaf, Size2{2, 2});
+          Generator gen(7);
+          y.backward(randn<float>(y.shape(), gen));
+          return std::pair{values(y), values(leaf.grad())};
+        };
+        kernels::stream_threshold() = guard.saved;
+        const auto plain = run();
+        kernels::stream_threshold() = 0;
+        const auto streamed = run();
+        CHECK(same(plain.first, streamed.first));
+        CHECK(same(plain.second, streamed.second));
+      }
+    }
   }
 }
 

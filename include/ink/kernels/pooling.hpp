@@ -11,6 +11,7 @@
 #include "ink/core/cpu_features.hpp"
 #include "ink/core/select.hpp"
 #include "ink/kernels/im2col.hpp"
+#include "ink/kernels/stream_store.hpp"
 #include "ink/kernels/vector_types.hpp"
 
 namespace ink::kernels {
@@ -123,11 +124,30 @@ INK_TARGET_AVX512 inline index_t argmax_2x2_row_avx512(const float* r0, index_t 
 // of -inf picks its first position inside the image. out_h / out_w may exceed g.out_h() /
 // g.out_w() (ceil_mode: the last window starts inside the input but runs past the padding).
 // values[o] = x[idx[o]], the window's maximum, bit for bit (a NaN with its payload).
+// With `stream` (outputs too large to stay cached, stream_store.hpp), the 2x2 path computes
+// pieces of a row in L1 and writes them with non-temporal stores: the same bytes.
 template <class T>
-void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out_w, std::int64_t* idx, T* values) {
+void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out_w, std::int64_t* idx, T* values,
+                       bool stream = false) {
   // The common 2x2 / stride 2 window, wholly inside the image: the same scan order and rule.
   if (g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 && g.pad_w == 0 &&
       g.dilation_h == 1 && g.dilation_w == 1 && 2 * out_h <= g.height && 2 * out_w <= g.width) {
+    // Windows [ox0, ox0 + count) of output row oy into row_idx / row_values.
+    auto row_part = [&](index_t oy, index_t ox0, index_t count, std::int64_t* row_idx, T* row_values) {
+      const T* r0 = x + 2 * oy * g.width + 2 * ox0;
+      const std::int64_t first = 2 * oy * g.width + 2 * ox0;
+      index_t done = 0;
+      if constexpr (std::is_same_v<T, float>) {
+        const Isa isa = active_isa();
+        done = isa == Isa::avx512 ? pooling_detail::argmax_2x2_row_avx512(r0, g.width, count, first, row_idx, row_values)
+               : isa == Isa::avx2 ? pooling_detail::argmax_2x2_row_avx2(r0, g.width, count, first, row_idx, row_values)
+                                  : pooling_detail::argmax_2x2_row_baseline(r0, g.width, count, first, row_idx, row_values);
+      }
+      pooling_detail::argmax_2x2_row(r0 + 2 * done, g.width, count - done, first + 2 * done, row_idx + done);
+      // The rest's values in a second pass over the row, still in L1.
+      for (index_t ox = done; ox < count; ++ox) row_values[ox] = x[row_idx[ox]];
+    };
+    constexpr index_t kPiece = 128;  // windows per streamed piece: 1 KiB of indices
     for (index_t oy = 0; oy < out_h; ++oy) {
       const T* r0 = x + 2 * oy * g.width;
       // The row pair two ahead, into L1: the hardware's prefetchers left the loads of two
@@ -136,20 +156,22 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
       // that what is prefetched stays in L1 until it is read.
       if (oy + 2 < out_h && g.width * index_t{sizeof(T)} <= 4096)
         for (index_t k = 0; k < 2 * g.width; k += index_t{64 / sizeof(T)}) __builtin_prefetch(r0 + 4 * g.width + k);
-      const std::int64_t first = 2 * oy * g.width;
-      std::int64_t* row_idx = idx + oy * out_w;
-      T* row_values = values + oy * out_w;
-      index_t done = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        const Isa isa = active_isa();
-        done = isa == Isa::avx512 ? pooling_detail::argmax_2x2_row_avx512(r0, g.width, out_w, first, row_idx, row_values)
-               : isa == Isa::avx2 ? pooling_detail::argmax_2x2_row_avx2(r0, g.width, out_w, first, row_idx, row_values)
-                                  : pooling_detail::argmax_2x2_row_baseline(r0, g.width, out_w, first, row_idx, row_values);
+      if (!stream) {
+        row_part(oy, 0, out_w, idx + oy * out_w, values + oy * out_w);
+        continue;
       }
-      pooling_detail::argmax_2x2_row(r0 + 2 * done, g.width, out_w - done, first + 2 * done, row_idx + done);
-      // The rest's values in a second pass over the row, still in L1.
-      for (index_t ox = done; ox < out_w; ++ox) row_values[ox] = x[row_idx[ox]];
+      alignas(64) std::int64_t piece_idx[kPiece];
+      alignas(64) T piece_values[kPiece];
+      for (index_t ox0 = 0; ox0 < out_w; ox0 += kPiece) {
+        const index_t count = std::min(kPiece, out_w - ox0);
+        row_part(oy, ox0, count, piece_idx, piece_values);
+        stream_detail::stream_copy(reinterpret_cast<char*>(idx + oy * out_w + ox0),
+                                   reinterpret_cast<const char*>(piece_idx), sizeof(std::int64_t) * count);
+        stream_detail::stream_copy(reinterpret_cast<char*>(values + oy * out_w + ox0),
+                                   reinterpret_cast<const char*>(piece_values), sizeof(T) * count);
+      }
     }
+    if (stream) stream_detail::stream_fence();
     return;
   }
   for (index_t oy = 0; oy < out_h; ++oy) {

@@ -63,10 +63,13 @@ Tensor<T> max_pool2d(const Tensor<T>& x, Size2 kernel, MaxPool2dOptions o = {}) 
   const Tensor<T> planes = contiguous(x.detach());
   Tensor<std::int64_t> best = empty<std::int64_t>({n, c, oh * ow});
   Tensor<T> out = empty<T>({n, c, oh, ow});
+  // Outputs too large to stay cached are written with non-temporal stores (stream_store.hpp).
+  const bool stream = static_cast<std::size_t>(n * c * oh * ow) * (sizeof(T) + sizeof(std::int64_t)) >=
+                      kernels::stream_threshold();
   parallel_for(0, n * c, detail::sample_grain(oh * ow * kernel.h * kernel.w), [&](index_t b, index_t e) {
     for (index_t p = b; p < e; ++p)
       kernels::max_pool2d_argmax(planes.data_ptr() + p * h * w, g, oh, ow, best.data_ptr() + p * oh * ow,
-                                 out.data_ptr() + p * oh * ow);
+                                 out.data_ptr() + p * oh * ow, stream);
   });
   autograd::record("MaxPool2DWithIndicesBackward", {x}, out,
                    [x_shape = x.shape(), flat = Shape{n, c, h * w}, pooled = Shape{n, c, oh * ow}, best](
