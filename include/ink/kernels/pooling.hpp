@@ -54,7 +54,8 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
 // N float windows at a time (4 in SSE2, 8 in AVX2, 16 in AVX-512), the loop above lane by lane:
 // GCC does not vectorise it (float values, int64 indices), and its scalar selects bound it by
 // their latency. values[ox] is the window's maximum as selected (the element itself, bit for
-// bit). Returns the windows done. F / I / W: the float, int32 and (N/2-lane) int64 vectors;
+// bit). Does all out_w windows when out_w >= N, a last block overlapping the one before (the
+// same values written twice), and none when out_w < N; returns how many. F / I / W: the float, int32 and (N/2-lane) int64 vectors;
 // EVEN / ODD: the lanes 0, 2, .. 2N-2 / 1, 3, .. 2N-1 of two vectors; LO / HI: 0 .. N/2-1 /
 // N/2 .. N-1.
 // A macro expanded in three functions rather than a template: GCC lowers a template's 64-byte
@@ -65,8 +66,9 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
   const float* r1 = r0 + width;                                                                      \
   const I lane_columns = {EVEN};                                                                     \
   const int row_step = static_cast<int>(width);                                                     \
-  index_t ox = 0;                                                                                    \
-  for (; ox + N <= out_w; ox += N) {                                                                 \
+  if (out_w < N) return 0;                                                                           \
+  for (index_t ox = 0; ox < out_w; ox += N) {                                                        \
+    if (ox + N > out_w) ox = out_w - N; /* the last N windows, some of them again: same results */  \
     F a0, a1, b0, b1; /* 2N values of each row: N windows */                                         \
     std::memcpy(&a0, r0 + 2 * ox, sizeof(F));                                                        \
     std::memcpy(&a1, r0 + 2 * ox + N, sizeof(F));                                                    \
@@ -92,7 +94,7 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
     std::memcpy(idx + ox, &lo, sizeof(W));                                                           \
     std::memcpy(idx + ox + N / 2, &hi, sizeof(W));                                                   \
   }                                                                                                  \
-  return ox;
+  return out_w;
 
 #define INK_P(...) __VA_ARGS__  // a list of lanes as one macro argument
 typedef long long i64x2 __attribute__((vector_size(16)));
@@ -138,10 +140,13 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
       const std::int64_t first = 2 * oy * g.width + 2 * ox0;
       index_t done = 0;
       if constexpr (std::is_same_v<T, float>) {
+        // The widest vectors that fit the row: a 14-window row (28-pixel images) would
+        // otherwise run wholly in the scalar loop at 16 lanes (5x slower than 4 lanes).
         const Isa isa = active_isa();
-        done = isa == Isa::avx512 ? pooling_detail::argmax_2x2_row_avx512(r0, g.width, count, first, row_idx, row_values)
-               : isa == Isa::avx2 ? pooling_detail::argmax_2x2_row_avx2(r0, g.width, count, first, row_idx, row_values)
-                                  : pooling_detail::argmax_2x2_row_baseline(r0, g.width, count, first, row_idx, row_values);
+        if (isa == Isa::avx512) done = pooling_detail::argmax_2x2_row_avx512(r0, g.width, count, first, row_idx, row_values);
+        if (done == 0 && (isa == Isa::avx512 || isa == Isa::avx2))
+          done = pooling_detail::argmax_2x2_row_avx2(r0, g.width, count, first, row_idx, row_values);
+        if (done == 0) done = pooling_detail::argmax_2x2_row_baseline(r0, g.width, count, first, row_idx, row_values);
       }
       pooling_detail::argmax_2x2_row(r0 + 2 * done, g.width, count - done, first + 2 * done, row_idx + done);
       // The rest's values in a second pass over the row, still in L1.
