@@ -100,9 +100,9 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
   // only written, and the prefetches would be wasted loads (measured on 32x784x9, where every
   // K slice is the first: 76 -> 83 GFLOP/s without them).
   // One k loop with the prefetch behind a branch rather than two loops around it: the unrolled
-  // loop body is the bulk of each of the nine kernels, and one copy of it instead of two cut
-  // every program's compile by ~5% (docs/performance.md, seventh session) at the same speed (a
-  // well-predicted compare per k step beside up to 24 FMAs).
+  // loop body is the bulk of each of the nine kernels, and one copy of it instead of two is
+  // 14 KB less code in every program (docs/performance.md, seventh session) at the same speed
+  // (a well-predicted compare per k step beside up to 24 FMAs).
   constexpr index_t kPrefetchSteps = 24;
   const index_t k_prefetch = beta != T(0) ? (kc > kPrefetchSteps ? kc - kPrefetchSteps : 0) : -1;
 #pragma GCC unroll 4

@@ -4,8 +4,8 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "ink/core/cpu_features.hpp"
@@ -28,8 +28,7 @@ inline bool takes(T v, T best) {
 // as flat indices in the plane (r0 starts at index `first`). The running maximum and its
 // position are selected, never branched on: with branches (which mispredict on half of
 // random data) this was 6% of a classifier step. Scalar (GCC does not vectorise it); for
-// float it runs only on a row's last windows, fewer than a vector's, after the vector versions
-// below.
+// float it runs only on rows of fewer than 4 windows, the vector versions below on the rest.
 template <class T>
 void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::int64_t first, std::int64_t* __restrict idx) {
   const T* __restrict r1 = r0 + width;
@@ -55,8 +54,8 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
 // GCC does not vectorise it (float values, int64 indices), and its scalar selects bound it by
 // their latency. values[ox] is the window's maximum as selected (the element itself, bit for
 // bit). Does all out_w windows when out_w >= N, a last block overlapping the one before (the
-// same values written twice), and none when out_w < N; returns how many. F / I / W: the float, int32 and (N/2-lane) int64 vectors;
-// EVEN / ODD: the lanes 0, 2, .. 2N-2 / 1, 3, .. 2N-1 of two vectors; LO / HI: 0 .. N/2-1 /
+// same values written twice), and none when out_w < N; returns how many. F / I / W: the float,
+// int32 and (N/2-lane) int64 vectors; EVEN / ODD: the lanes 0, 2, .. 2N-2 / 1, 3, .. 2N-1 of two vectors; LO / HI: 0 .. N/2-1 /
 // N/2 .. N-1.
 // A macro expanded in three functions rather than a template: GCC lowers a template's 64-byte
 // vector compares to scalar code before inlining it into the AVX-512 function (8x slower; a
@@ -97,13 +96,11 @@ void argmax_2x2_row(const T* __restrict r0, index_t width, index_t out_w, std::i
   return out_w;
 
 #define INK_P(...) __VA_ARGS__  // a list of lanes as one macro argument
-typedef long long i64x2 __attribute__((vector_size(16)));
-typedef long long i64x8 __attribute__((vector_size(64)));
 
 // 4 lanes: SSE2 on x86-64 (the generic ISA), whatever 16-byte vectors are elsewhere.
 inline index_t argmax_2x2_row_baseline(const float* r0, index_t width, index_t out_w, std::int64_t first,
                                        std::int64_t* idx, float* values) {
-  INK_ARGMAX_2X2_ROW(4, simd::f32x4, simd::i32x4, i64x2, INK_P(0, 2, 4, 6), INK_P(1, 3, 5, 7), INK_P(0, 1), INK_P(2, 3))
+  INK_ARGMAX_2X2_ROW(4, simd::f32x4, simd::i32x4, simd::i64x2, INK_P(0, 2, 4, 6), INK_P(1, 3, 5, 7), INK_P(0, 1), INK_P(2, 3))
 }
 INK_TARGET_AVX2 inline index_t argmax_2x2_row_avx2(const float* r0, index_t width, index_t out_w, std::int64_t first,
                                                    std::int64_t* idx, float* values) {
@@ -112,7 +109,7 @@ INK_TARGET_AVX2 inline index_t argmax_2x2_row_avx2(const float* r0, index_t widt
 }
 INK_TARGET_AVX512 inline index_t argmax_2x2_row_avx512(const float* r0, index_t width, index_t out_w,
                                                        std::int64_t first, std::int64_t* idx, float* values) {
-  INK_ARGMAX_2X2_ROW(16, simd::f32x16, simd::i32x16, i64x8,
+  INK_ARGMAX_2X2_ROW(16, simd::f32x16, simd::i32x16, simd::i64x8,
                      INK_P(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
                      INK_P(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31),
                      INK_P(0, 1, 2, 3, 4, 5, 6, 7), INK_P(8, 9, 10, 11, 12, 13, 14, 15))

@@ -18,6 +18,8 @@ typedef float f32x8 __attribute__((vector_size(32)));
 typedef double f64x4 __attribute__((vector_size(32)));
 typedef int i32x8 __attribute__((vector_size(32)));
 typedef long long i64x4 __attribute__((vector_size(32)));
+typedef long long i64x2 __attribute__((vector_size(16)));
+typedef long long i64x8 __attribute__((vector_size(64)));
 typedef float f32x4 __attribute__((vector_size(16)));
 typedef int i32x4 __attribute__((vector_size(16)));
 typedef float f32x16 __attribute__((vector_size(64)));
