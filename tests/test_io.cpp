@@ -291,6 +291,11 @@ TEST_CASE("malformed IDX gives IOError, raw and gzip") {
   b = raw;
   b[4] = b[5] = b[6] = b[7] = 0xff;
   fails(b, "truncated");
+  // more dims than a Shape holds: a file of 17 dims of size 1
+  io::Bytes deep = {0, 0, 0x08, 17};
+  for (int d = 0; d < 17; ++d) deep.insert(deep.end(), {0, 0, 0, 1});
+  deep.push_back(42);
+  fails(deep, "17 dims");
   // dims whose product overflows, and a zero dim with huge others
   b = raw;
   b[3] = 3;
@@ -507,6 +512,8 @@ TEST_CASE("malformed safetensors give clear IOError") {
   CHECK_THAT(msg(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,16]}})", data),
              Contains("x.safetensors"));
   CHECK_THAT(msg(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,16]}})", data), Contains("non-negative"));
+  CHECK_THAT(msg(R"({"a":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,4],"data_offsets":[0,16]}})", data),
+             Contains("17 dims"));
   CHECK_THAT(msg(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"__metadata__":{"k":1}})", data),
              Contains("not a string"));
   CHECK_THAT(msg(R"({"a":{"dtype":"F32","shape":[4]}})", data), Contains("data_offsets"));

@@ -365,6 +365,43 @@ TEST_CASE("errors name the op and the shapes") {
   CHECK_THROWS_AS(Tensor<float>().shape(), Error);
 }
 
+TEST_CASE("Shape: a vector of up to kMaxDims sizes held inline") {
+  Shape s{2, 3};
+  s.push_back(4);
+  s.insert(s.begin(), 1);
+  CHECK(s == Shape{1, 2, 3, 4});
+  s.erase(s.begin() + 1);
+  CHECK(s == Shape{1, 3, 4});
+  s.insert(s.end(), {5, 6});
+  CHECK(s == Shape{1, 3, 4, 5, 6});
+  s.erase(s.begin(), s.begin() + 2);
+  CHECK(s == Shape{4, 5, 6});
+  s.resize(5, 7);
+  CHECK(s == Shape{4, 5, 6, 7, 7});
+  CHECK(s.back() == 7);
+  s.pop_back();
+  CHECK(s.size() == 4);
+  CHECK(s != Shape{4, 5, 6});
+  CHECK(Shape(3, 1) == Shape{1, 1, 1});
+  CHECK(Shape(std::vector<index_t>{8, 9}) == Shape{8, 9});
+  CHECK(Shape{8, 9} == std::vector<index_t>{8, 9});
+  CHECK_FALSE(Shape{8, 9} == std::vector<index_t>(kMaxDims + 1, 8));
+  CHECK(std::vector<index_t>(Shape{8, 9}) == std::vector<index_t>{8, 9});
+  CHECK(Shape{}.empty());
+  CHECK(to_string(Shape{2, 3}) == "[2,3]");
+
+  // One dim more than kMaxDims is a clear ValueError wherever a shape grows past it.
+  const Shape full(kMaxDims, 1);
+  CHECK_THAT(error_of<ValueError>([&] { Shape t = full; t.push_back(1); }), Contains("at most 16"));
+  CHECK_THAT(error_of<ValueError>([&] { Shape t(kMaxDims + 1, 1); }), Contains("17 dims"));
+  CHECK_THAT(error_of<ValueError>([&] { Shape t = full; t.insert(t.begin(), 1); }), Contains("at most"));
+  CHECK_THAT(error_of<ValueError>([&] { Shape t = full; t.insert(t.begin(), {1, 1}); }), Contains("at most"));
+  CHECK_THAT(error_of<ValueError>([&] { (void)Shape(std::vector<index_t>(kMaxDims + 1, 1)); }), Contains("at most"));
+  const Tensor<float> x = ones<float>(full);
+  CHECK(x.dim() == static_cast<index_t>(kMaxDims));
+  CHECK_THAT(error_of<ValueError>([&] { (void)x.unsqueeze(0); }), Contains("at most"));
+}
+
 TEST_CASE("type conversion") {
   Tensor<float> f = from_vector<float>({1.5f, -2.f}, {2});
   Tensor<double> d = f.to<double>();

@@ -130,13 +130,13 @@ template <class T>
 Tensor<T> seed_gradient(const Tensor<T>& output, const Tensor<T>& given, const char* op) {
   if (given.defined()) {
     INK_CHECK(ShapeError, given.shape() == output.shape(), op, ": gradient of shape ",
-                      to_string(given.shape()), " for an output of shape ",
-                      to_string(output.shape()));
+                      given.shape(), " for an output of shape ",
+                      output.shape());
     return given;
   }
   INK_CHECK(AutogradError, output.numel() == 1, op,
                        ": grad can be implicitly created only for one-element outputs, but the "
-                       "output has shape ", to_string(output.shape()),
+                       "output has shape ", output.shape(),
                        "; pass a gradient of that shape");
   return ones<T>(output.shape());
 }

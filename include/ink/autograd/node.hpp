@@ -143,7 +143,7 @@ class AccumulateGrad final : public Node<T> {
 
   std::vector<Tensor<T>> apply(const Tensor<T>& g) override {
     INK_CHECK(ShapeError, g.shape() == leaf_.shape(), "AccumulateGrad: gradient of shape ",
-                      to_string(g.shape()), " for a leaf of shape ", to_string(leaf_.shape()));
+                      g.shape(), " for a leaf of shape ", leaf_.shape());
     Tensor<T> old = leaf_.grad();
     if (GradMode::is_enabled()) {
       leaf_.set_grad(old.defined() ? ink::add(old, g) : g);

@@ -10,6 +10,8 @@
 
 namespace ink {
 
+class Shape;  // core/shape.hpp
+
 // Base class of every error ink throws on bad input or misuse.
 class Error : public std::runtime_error {
  public:
@@ -26,8 +28,9 @@ class IOError : public Error { using Error::Error; };
 
 namespace detail {
 
-// One argument of an error message: text, a character, an integer or a floating-point number
-// (printed as std::ostream prints them: integers in decimal, floating point as "%g"). The
+// One argument of an error message: text, a character, an integer, a floating-point number
+// (printed as std::ostream prints them: integers in decimal, floating point as "%g") or a
+// Shape (printed as to_string prints it, [2,3,4]). The
 // message is assembled out of line by raise() from an initializer list of these, so a check
 // costs its call site an array of pieces and one call, not an inlined ostringstream per
 // distinct list of argument types (that was ~8% of the object code of a small CNN program).
@@ -36,6 +39,14 @@ class MessagePiece {
   MessagePiece(std::string_view s) : text_(s) {}
   MessagePiece(const char* s) : text_(s ? s : "(null)") {}
   MessagePiece(const std::string& s) : text_(s) {}
+  // A shape is formatted only when the message is built: a check that names shapes costs no
+  // std::string temporaries (nor cleanup code for them). Its element type is complete only
+  // where the piece is made, hence the template.
+  template <std::same_as<Shape> S>
+  MessagePiece(const S& s) : length_(kShape) {
+    shape_.object = &s;
+    shape_.append = &append_shape<S>;
+  }
   MessagePiece(char c) : length_(1) { buffer_[0] = c; }
   MessagePiece(bool b) : text_(b ? "1" : "0") {}
   template <std::integral I>
@@ -48,11 +59,35 @@ class MessagePiece {
     length_ = static_cast<int>(r.ptr - buffer_);
   }
 
-  std::string_view text() const { return length_ > 0 ? std::string_view(buffer_, length_) : text_; }
+  void append_to(std::string& out) const {
+    if (length_ == kShape)
+      shape_.append(out, shape_.object);
+    else
+      out += length_ > 0 ? std::string_view(buffer_, length_) : text_;
+  }
 
  private:
+  template <class S>
+  static void append_shape(std::string& out, const void* p) {
+    const S& s = *static_cast<const S*>(p);
+    out += '[';
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (i) out += ',';
+      char digits[24];
+      out.append(digits, std::to_chars(digits, digits + sizeof digits, s[i]).ptr);
+    }
+    out += ']';
+  }
+
+  static constexpr int kShape = -1;  // length_ of a shape piece
   std::string_view text_;
-  char buffer_[32];
+  union {
+    char buffer_[32];
+    struct {
+      const void* object;
+      void (*append)(std::string&, const void*);
+    } shape_;
+  };
   int length_ = 0;
 };
 
@@ -60,7 +95,7 @@ class MessagePiece {
 template <class E>
 [[noreturn, gnu::cold, gnu::noinline]] void raise(std::initializer_list<MessagePiece> pieces) {
   std::string message;
-  for (const MessagePiece& p : pieces) message += p.text();
+  for (const MessagePiece& p : pieces) p.append_to(message);
   throw E(message);
 }
 
@@ -68,7 +103,7 @@ template <class E>
 
 }  // namespace ink
 
-// INK_CHECK(ShapeError, ok, "add: shapes ", to_string(a), ...): throws the given ink::Error
+// INK_CHECK(ShapeError, ok, "add: shapes ", a.shape(), ...): throws the given ink::Error
 // subclass with the concatenated message when ok is false; the message arguments are evaluated
 // only then.
 #define INK_CHECK(ErrorType, condition, ...)                     \

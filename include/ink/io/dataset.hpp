@@ -44,8 +44,8 @@ class TensorDataset : public Dataset {
   TensorDataset(Tensor<float> images, Tensor<std::int64_t> labels)
       : images_(images.detach().contiguous()), labels_(labels.contiguous()) {
     INK_CHECK(ShapeError, images_.dim() >= 1 && labels_.dim() == 1 && images_.size(0) == labels_.size(0),
-              "TensorDataset: expected images [N,...] and labels [N], got ", to_string(images_.shape()), " and ",
-              to_string(labels_.shape()));
+              "TensorDataset: expected images [N,...] and labels [N], got ", images_.shape(), " and ",
+              labels_.shape());
   }
   std::size_t size() const override { return static_cast<std::size_t>(labels_.size(0)); }
   Example get(std::size_t index) const override {
@@ -94,7 +94,7 @@ class MNIST : public TensorDataset {
     Tensor<float> images = read_idx_images(images_path);
     Tensor<std::int64_t> labels = read_idx_labels(labels_path);
     INK_CHECK(IOError, images.dim() == 3 && images.size(0) == labels.size(0), what, ": '", images_path.string(),
-              "' holds images of shape ", to_string(images.shape()), " for ", labels.size(0), " labels in '",
+              "' holds images of shape ", images.shape(), " for ", labels.size(0), " labels in '",
               labels_path.string(), "'");
     return TensorDataset(images.reshape({images.size(0), 1, images.size(1), images.size(2)}), labels);
   }
@@ -285,7 +285,7 @@ class DataLoader {
         b.images = empty<float>(shape);
       }
       INK_CHECK(ShapeError, image.shape() == item, "DataLoader: example ", order[start + i], " has shape ",
-                to_string(image.shape()), " but the batch's first has ", to_string(item));
+                image.shape(), " but the batch's first has ", item);
       std::memcpy(b.images.data_ptr() + static_cast<index_t>(i) * numel(item), image.data_ptr(),
                   static_cast<std::size_t>(numel(item)) * sizeof(float));
       b.labels.data_ptr()[i] = e.label;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ink/core/error.hpp"
+#include "ink/core/shape.hpp"
 
 namespace ink::io {
 
@@ -24,10 +25,16 @@ namespace detail {
 // strerror is not thread-safe; the generic category's message is.
 inline std::string errno_message(int err) { return std::error_code(err, std::generic_category()).message(); }
 
+// A shape read from a file has at most kMaxDims dims; readers check the rank they read before
+// they build a Shape from it.
+inline void check_file_rank(std::size_t rank, const std::string& context) {
+  INK_CHECK(IOError, rank <= kMaxDims, context, ": ", rank, " dims; at most ", kMaxDims, " are supported");
+}
+
 // A shape read from a file may hold zeros that make its element count small while the other
 // dims are huge; strides multiply those other dims and would overflow. Readers call this on
 // every shape they take from a file: the product of the non-zero dims must stay below 2^62.
-inline void check_file_shape(const std::vector<std::int64_t>& shape, const std::string& context) {
+inline void check_file_shape(const Shape& shape, const std::string& context) {
   std::uint64_t extent = 1;
   for (const std::int64_t d : shape) {
     const auto u = static_cast<std::uint64_t>(d > 1 ? d : 1);

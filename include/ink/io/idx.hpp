@@ -114,6 +114,7 @@ Tensor<T> decode_idx_raw(const std::uint8_t* p, std::size_t size, const std::str
             expected > size ? " (truncated)" : " (trailing data)");
   const std::uint8_t code = p[2];
   const std::size_t rank = p[3], esize = idx_type_size(code);
+  check_file_rank(rank, "read_idx: '" + name + "'");
   Shape shape(rank);
   for (std::size_t d = 0; d < rank; ++d) shape[d] = static_cast<index_t>(load_be(p + 4 + 4 * d, 4));
   check_file_shape(shape, "read_idx: '" + name + "'");
@@ -184,7 +185,7 @@ inline Tensor<float> read_idx_images(const std::filesystem::path& path, IdxImage
 // Labels from an IDX file: a rank-1 array of integers.
 inline Tensor<std::int64_t> read_idx_labels(const std::filesystem::path& path) {
   Tensor<std::int64_t> t = read_idx<std::int64_t>(path);
-  INK_CHECK(IOError, t.dim() == 1, "read_idx_labels: '", path.string(), "' holds an array of shape ", to_string(t.shape()),
+  INK_CHECK(IOError, t.dim() == 1, "read_idx_labels: '", path.string(), "' holds an array of shape ", t.shape(),
             ", not a list of labels");
   return t;
 }
@@ -198,7 +199,7 @@ struct IdxWriteOptions {
 // the type's range (ValueError otherwise); f32 rounds to float.
 template <class T>
 void write_idx(const std::filesystem::path& path, const Tensor<T>& t, IdxWriteOptions o = {}) {
-  INK_CHECK(ValueError, t.dim() >= 1 && t.dim() <= 255, "write_idx: rank must be 1..255, got shape ", to_string(t.shape()));
+  INK_CHECK(ValueError, t.dim() >= 1 && t.dim() <= 255, "write_idx: rank must be 1..255, got shape ", t.shape());
   const auto code = static_cast<std::uint8_t>(o.type);
   const std::size_t esize = detail::idx_type_size(code);
   INK_CHECK(ValueError, esize != 0, "write_idx: unknown IDX type ", int(code));

@@ -199,12 +199,12 @@ namespace detail {
 // (torchvision's save_image does the same); NaN becomes 0.
 template <class T>
 std::vector<std::uint8_t> to_interleaved_u8(const Tensor<T>& image, const char* op, int max_channels) {
-  INK_CHECK(ShapeError, image.dim() == 3, op, ": expected an image [C,H,W], got shape ", to_string(image.shape()));
+  INK_CHECK(ShapeError, image.dim() == 3, op, ": expected an image [C,H,W], got shape ", image.shape());
   const index_t c = image.size(0), h = image.size(1), w = image.size(2);
   INK_CHECK(ShapeError, (c == 1 || c == 3 || (c == 4 && max_channels == 4)) && h > 0 && w > 0 && h <= INT_MAX / 4 &&
                             w <= INT_MAX / 4,
             op, ": expected 1 or 3", max_channels == 4 ? " or 4" : "", " channels and a non-empty image, got shape ",
-            to_string(image.shape()));
+            image.shape());
   const Tensor<T> x = image.contiguous();
   const T* src = x.data_ptr();
   std::vector<std::uint8_t> out(static_cast<std::size_t>(c * h * w));
@@ -232,7 +232,7 @@ Bytes encode_png(const Tensor<T>& image) {
   const int c = static_cast<int>(image.size(0)), h = static_cast<int>(image.size(1)), w = static_cast<int>(image.size(2));
   Bytes out;
   INK_CHECK(IOError, stbi_write_png_to_func(detail::append_bytes, &out, w, h, c, pixels.data(), w * c),
-            "encode_png: stb_image_write failed for shape ", to_string(image.shape()));
+            "encode_png: stb_image_write failed for shape ", image.shape());
   return out;
 }
 
@@ -246,7 +246,7 @@ Bytes encode_jpeg(const Tensor<T>& image, int quality = 95) {
   const int c = static_cast<int>(image.size(0)), h = static_cast<int>(image.size(1)), w = static_cast<int>(image.size(2));
   Bytes out;
   INK_CHECK(IOError, stbi_write_jpg_to_func(detail::append_bytes, &out, w, h, c, pixels.data(), quality),
-            "encode_jpeg: stb_image_write failed for shape ", to_string(image.shape()));
+            "encode_jpeg: stb_image_write failed for shape ", image.shape());
   return out;
 }
 
@@ -310,9 +310,9 @@ struct ResizeOptions {
 template <class T>
 Tensor<T> resize(const Tensor<T>& image, index_t height, index_t width, ResizeOptions o = {}) {
   INK_CHECK(ShapeError, image.dim() == 3 || image.dim() == 4, "resize: expected [C,H,W] or [N,C,H,W], got ",
-            to_string(image.shape()));
+            image.shape());
   INK_CHECK(ValueError, height > 0 && width > 0 && image.size(-1) > 0 && image.size(-2) > 0,
-            "resize: sizes must be positive, got ", height, "x", width, " for an image of shape ", to_string(image.shape()));
+            "resize: sizes must be positive, got ", height, "x", width, " for an image of shape ", image.shape());
   const Tensor<T> rows = detail::tent_weights<T>(image.size(-2), height, o.antialias);
   const Tensor<T> cols = detail::tent_weights<T>(image.size(-1), width, o.antialias);
   return matmul(matmul(rows, image), cols.t());
@@ -330,7 +330,7 @@ struct MakeGridOptions {
 template <class T>
 Tensor<T> make_grid(const Tensor<T>& batch, MakeGridOptions o = {}) {
   INK_CHECK(ShapeError, batch.dim() == 4 && batch.size(0) > 0, "make_grid: expected a non-empty batch [N,C,H,W], got ",
-            to_string(batch.shape()));
+            batch.shape());
   INK_CHECK(ValueError, o.nrow > 0 && o.padding >= 0, "make_grid: nrow must be positive and padding non-negative, got ",
             o.nrow, " and ", o.padding);
   NoGradGuard no_grad;

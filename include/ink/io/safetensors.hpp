@@ -137,6 +137,7 @@ nn::NamedTensors<T> decode_safetensors(const std::uint8_t* data, std::size_t siz
       INK_CHECK(IOError, dtype->string[0] != 'F' && dtype->string != "BF16", where, " has floating dtype ", dtype->string,
                 "; load it as float or double");
     Entry e{key, dtype->string, {}, 0, 0};
+    detail::check_file_rank(shape->array.size(), where);
     for (const Json& d : shape->array) {
       INK_CHECK(IOError, d.kind == Json::Kind::number && d.is_integer && d.integer >= 0, where,
                 " has a shape entry that is not a non-negative integer");
@@ -153,7 +154,7 @@ nn::NamedTensors<T> decode_safetensors(const std::uint8_t* data, std::size_t siz
     INK_CHECK(IOError, e.begin <= e.end && e.end <= buffer_size, where, " has data_offsets [", e.begin, ", ", e.end,
               "] outside the data buffer of ", buffer_size, " bytes");
     INK_CHECK(IOError, e.end - e.begin == bytes, where, " has data_offsets [", e.begin, ", ", e.end, "] (", e.end - e.begin,
-              " bytes) but shape ", to_string(e.shape), " of ", e.dtype, " needs ", bytes);
+              " bytes) but shape ", e.shape, " of ", e.dtype, " needs ", bytes);
     entries.push_back(std::move(e));
   }
   // The format requires the tensors to tile the buffer exactly: no overlap (two names for one

@@ -61,7 +61,7 @@ class DcganGenerator : public nn::Module<T> {
   }
   Tensor<T> forward(const Tensor<T>& z) override {
     INK_CHECK(ShapeError, z.dim() == 2 && z.shape()[1] == config.latent, "DcganGenerator: expected z of shape [N,",
-              config.latent, "], got ", to_string(z.shape()));
+              config.latent, "], got ", z.shape());
     return net->forward(z.reshape({z.shape()[0], config.latent, 1, 1}));
   }
   std::string name() const override { return "DcganGenerator"; }

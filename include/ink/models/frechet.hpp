@@ -21,7 +21,7 @@ struct GaussianStats {
 template <class T>
 GaussianStats gaussian_stats(const Tensor<T>& features) {
   INK_CHECK(ShapeError, features.dim() == 2 && features.size(0) >= 2, "gaussian_stats: expected [N, D] features with N >= 2, got ",
-            to_string(features.shape()));
+            features.shape());
   const Eigen::MatrixXd x = as_eigen(features.contiguous()).template cast<double>();
   GaussianStats s;
   s.mean = x.colwise().mean().transpose();

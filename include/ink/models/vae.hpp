@@ -43,7 +43,7 @@ class ConvVae : public nn::Module<T> {
   // Mean and log-variance of q(z | x) for images [N, C, 28, 28] in [0, 1].
   std::pair<Tensor<T>, Tensor<T>> encode(const Tensor<T>& x) {
     INK_CHECK(ShapeError, x.dim() == 4 && x.shape()[1] == config.channels && x.shape()[2] == 28 && x.shape()[3] == 28,
-              "ConvVae: expected images [N,", config.channels, ",28,28], got ", to_string(x.shape()));
+              "ConvVae: expected images [N,", config.channels, ",28,28], got ", x.shape());
     const Tensor<T> h = encoder->forward(x);
     return {to_mu->forward(h), to_logvar->forward(h)};
   }

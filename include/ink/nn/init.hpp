@@ -11,7 +11,7 @@ namespace ink::nn::init {
 
 // fan_in, fan_out of a weight as PyTorch counts them: dims 1 and 0 times the receptive field.
 inline std::pair<double, double> fans(const Shape& s) {
-  INK_CHECK(ValueError, s.size() >= 2, "init: fan in and fan out need a tensor of at least 2 dims, got ", to_string(s));
+  INK_CHECK(ValueError, s.size() >= 2, "init: fan in and fan out need a tensor of at least 2 dims, got ", s);
   double receptive = 1;
   for (std::size_t d = 2; d < s.size(); ++d) receptive *= static_cast<double>(s[d]);
   return {static_cast<double>(s[1]) * receptive, static_cast<double>(s[0]) * receptive};

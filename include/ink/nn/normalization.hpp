@@ -30,7 +30,7 @@ class BatchNorm : public Module<T> {
   Tensor<T> forward(const Tensor<T>& x) override {
     INK_CHECK(ShapeError, x.dim() >= min_rank_ && x.dim() <= max_rank_, type_, ": expected an input of ", min_rank_,
                       max_rank_ > min_rank_ ? " or " + std::to_string(max_rank_) : std::string(), " dims, got shape ",
-                      to_string(x.shape()));
+                      x.shape());
     if (this->is_training()) {
       NoGradGuard no_grad;
       num_batches_tracked.add_(scalar_tensor(T(1)));
@@ -73,7 +73,7 @@ class InstanceNorm2d : public Module<T> {
     }
   }
   Tensor<T> forward(const Tensor<T>& x) override {
-    INK_CHECK(ShapeError, x.dim() == 4, "InstanceNorm2d: expected [N,C,H,W], got shape ", to_string(x.shape()));
+    INK_CHECK(ShapeError, x.dim() == 4, "InstanceNorm2d: expected [N,C,H,W], got shape ", x.shape());
     return instance_norm(x, weight, bias, eps);
   }
   std::string name() const override { return "InstanceNorm2d"; }

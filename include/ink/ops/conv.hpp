@@ -43,8 +43,8 @@ inline void check_window(const kernels::Window2d& g, const char* op, const Shape
   INK_CHECK(ValueError, g.kernel_h > 0 && g.kernel_w > 0 && g.stride_h > 0 && g.stride_w > 0 && g.dilation_h > 0 &&
                         g.dilation_w > 0 && g.pad_h >= 0 && g.pad_w >= 0,
                     op, ": kernel, stride and dilation must be positive and padding non-negative (input ",
-                    to_string(input), ")");
-  INK_CHECK(ShapeError, g.out_h() > 0 && g.out_w() > 0, op, ": input of shape ", to_string(input),
+                    input, ")");
+  INK_CHECK(ShapeError, g.out_h() > 0 && g.out_w() > 0, op, ": input of shape ", input,
                     " is too small for kernel ", g.kernel_h, "x", g.kernel_w, " with padding ", g.pad_h, "x", g.pad_w,
                     " and dilation ", g.dilation_h, "x", g.dilation_w);
 }
@@ -110,7 +110,7 @@ Tensor<T> fold_impl(const Tensor<T>& cols, const kernels::Window2d& g, index_t o
   const Tensor<T> in = contiguous(cols.detach());
   const index_t n = cols.shape()[0], L = out_h * out_w, P = g.patch_size();
   INK_CHECK(ShapeError, cols.dim() == 3 && cols.shape()[1] == P && cols.shape()[2] == L, "fold: input of shape ",
-                    to_string(cols.shape()), " does not match ", P, " patch elements x ", L, " positions");
+                    cols.shape(), " does not match ", P, " patch elements x ", L, " positions");
   Tensor<T> out = zeros<T>({n, g.channels, g.height, g.width});
   const bool custom = out_h != g.out_h() || out_w != g.out_w();
   parallel_for(0, n, sample_grain(P * L), [&](index_t b, index_t e) {
@@ -190,7 +190,7 @@ Tensor<T> conv_weight_grad(const Tensor<T>& x, const Tensor<T>& dy, const kernel
 // Sliding patches of a [N, C, H, W] batch as [N, C*kh*kw, L] (torch.nn.functional.unfold).
 template <class T>
 Tensor<T> unfold(const Tensor<T>& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0, Size2 dilation = 1) {
-  INK_CHECK(ShapeError, x.dim() == 4, "unfold: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() == 4, "unfold: expected a [N,C,H,W] input, got shape ", x.shape());
   const auto g = detail::window(x.shape()[1], x.shape()[2], x.shape()[3], kernel, stride, padding, dilation);
   detail::check_window(g, "unfold", x.shape());
   return detail::unfold_impl(x, g, g.out_h(), g.out_w(), T(0));
@@ -201,9 +201,9 @@ Tensor<T> unfold(const Tensor<T>& x, Size2 kernel, Size2 stride = 1, Size2 paddi
 template <class T>
 Tensor<T> fold(const Tensor<T>& cols, Size2 output_size, Size2 kernel, Size2 stride = 1, Size2 padding = 0,
                Size2 dilation = 1) {
-  INK_CHECK(ShapeError, cols.dim() == 3, "fold: expected a [N, C*kh*kw, L] input, got shape ", to_string(cols.shape()));
+  INK_CHECK(ShapeError, cols.dim() == 3, "fold: expected a [N, C*kh*kw, L] input, got shape ", cols.shape());
   const index_t k = kernel.h * kernel.w;
-  INK_CHECK(ShapeError, k > 0 && cols.shape()[1] % k == 0, "fold: dim 1 of input ", to_string(cols.shape()),
+  INK_CHECK(ShapeError, k > 0 && cols.shape()[1] % k == 0, "fold: dim 1 of input ", cols.shape(),
                     " is not a multiple of the kernel size ", k);
   const auto g = detail::window(cols.shape()[1] / k, output_size.h, output_size.w, kernel, stride, padding, dilation);
   detail::check_window(g, "fold", cols.shape());
@@ -213,17 +213,17 @@ Tensor<T> fold(const Tensor<T>& cols, Size2 output_size, Size2 kernel, Size2 str
 // conv2d(x [N,Cin,H,W], weight [Cout, Cin/groups, kh, kw], bias [Cout] or undefined).
 template <class T>
 Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(), Conv2dOptions o = {}) {
-  INK_CHECK(ShapeError, x.dim() == 4, "conv2d: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() == 4, "conv2d: expected a [N,C,H,W] input, got shape ", x.shape());
   INK_CHECK(ShapeError, weight.dim() == 4, "conv2d: expected a [Cout,Cin/groups,kh,kw] weight, got shape ",
-                    to_string(weight.shape()));
+                    weight.shape());
   INK_CHECK(ValueError, o.groups >= 1, "conv2d: groups must be positive, got ", o.groups);
   const index_t n = x.shape()[0], cin = x.shape()[1], cout = weight.shape()[0], G = o.groups;
   INK_CHECK(ShapeError, cin == weight.shape()[1] * G, "conv2d: input has ", cin, " channels but weight expects ",
-                    weight.shape()[1] * G, " (input ", to_string(x.shape()), ", weight ", to_string(weight.shape()),
+                    weight.shape()[1] * G, " (input ", x.shape(), ", weight ", weight.shape(),
                     ", groups ", G, ")");
   INK_CHECK(ShapeError, cout % G == 0, "conv2d: ", cout, " output channels are not divisible by groups ", G);
   if (bias.defined())
-    INK_CHECK(ShapeError, bias.shape() == Shape{cout}, "conv2d: bias of shape ", to_string(bias.shape()), " for ", cout,
+    INK_CHECK(ShapeError, bias.shape() == Shape{cout}, "conv2d: bias of shape ", bias.shape(), " for ", cout,
                       " output channels");
   Tensor<T> in = x;
   Size2 pad = o.padding;
@@ -244,25 +244,25 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
 template <class T>
 Tensor<T> conv_transpose2d(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>(),
                            ConvTranspose2dOptions o = {}) {
-  INK_CHECK(ShapeError, x.dim() == 4, "conv_transpose2d: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() == 4, "conv_transpose2d: expected a [N,C,H,W] input, got shape ", x.shape());
   INK_CHECK(ShapeError, weight.dim() == 4, "conv_transpose2d: expected a [Cin,Cout/groups,kh,kw] weight, got shape ",
-                    to_string(weight.shape()));
+                    weight.shape());
   INK_CHECK(ValueError, o.groups >= 1, "conv_transpose2d: groups must be positive, got ", o.groups);
   const index_t n = x.shape()[0], cin = x.shape()[1], G = o.groups, cout = weight.shape()[1] * G;
   INK_CHECK(ShapeError, cin == weight.shape()[0], "conv_transpose2d: input has ", cin, " channels but weight expects ",
-                    weight.shape()[0], " (input ", to_string(x.shape()), ", weight ", to_string(weight.shape()), ")");
+                    weight.shape()[0], " (input ", x.shape(), ", weight ", weight.shape(), ")");
   INK_CHECK(ShapeError, cin % G == 0, "conv_transpose2d: ", cin, " input channels are not divisible by groups ", G);
   // (PyTorch also accepts output_padding < dilation when dilation > stride; ink does not.)
   INK_CHECK(ValueError, o.output_padding.h >= 0 && o.output_padding.w >= 0 && o.output_padding.h < o.stride.h &&
                         o.output_padding.w < o.stride.w,
                     "conv_transpose2d: output_padding must be non-negative and smaller than stride");
   if (bias.defined())
-    INK_CHECK(ShapeError, bias.shape() == Shape{cout}, "conv_transpose2d: bias of shape ", to_string(bias.shape()),
+    INK_CHECK(ShapeError, bias.shape() == Shape{cout}, "conv_transpose2d: bias of shape ", bias.shape(),
                       " for ", cout, " output channels");
   const index_t h = x.shape()[2], w = x.shape()[3], kh = weight.shape()[2], kw = weight.shape()[3];
   const index_t oh = (h - 1) * o.stride.h - 2 * o.padding.h + o.dilation.h * (kh - 1) + o.output_padding.h + 1;
   const index_t ow = (w - 1) * o.stride.w - 2 * o.padding.w + o.dilation.w * (kw - 1) + o.output_padding.w + 1;
-  INK_CHECK(ShapeError, oh > 0 && ow > 0, "conv_transpose2d: input of shape ", to_string(x.shape()),
+  INK_CHECK(ShapeError, oh > 0 && ow > 0, "conv_transpose2d: input of shape ", x.shape(),
                     " gives an empty output with these options");
   // The gradient with respect to the input of the convolution that maps [N, cout, oh, ow] to
   // x's shape [N, cin, h, w] with these weights ([cin, cout/G, kh, kw] is that convolution's

@@ -35,7 +35,7 @@ template <class T>
 Tensor<T> sum_to(const Tensor<T>& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   const index_t lead = g.dim() - static_cast<index_t>(shape.size());
-  INK_CHECK(ShapeError, lead >= 0, "sum_to: cannot reduce ", to_string(g.shape()), " to ", to_string(shape));
+  INK_CHECK(ShapeError, lead >= 0, "sum_to: cannot reduce ", g.shape(), " to ", shape);
   Shape dims;
   for (index_t d = 0; d < g.dim(); ++d)
     if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)) dims.push_back(d);

@@ -25,7 +25,7 @@ void for_each_indexed(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t
                     for (index_t i = 0; i < len; ++i) {
                       const std::int64_t k = ip[off[1] + i * st[1]];
                       INK_CHECK(ValueError, k >= 0 && k < n, op, ": index ", k, " out of range for dim ", dim,
-                                        " of size ", n, " (shape ", to_string(x.shape()), ")");
+                                        " of size ", n, " (shape ", x.shape(), ")");
                       f(off[0] + i * st[0] + k * xstride, off[2] + i * st[2]);
                     }
                   });
@@ -34,7 +34,7 @@ void for_each_indexed(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t
 inline void check_index_shape(const Shape& x, index_t dim, const Shape& index, const char* op) {
   bool ok = x.size() == index.size();
   for (std::size_t d = 0; ok && d < x.size(); ++d) ok = static_cast<index_t>(d) == dim || index[d] <= x[d];
-  INK_CHECK(ShapeError, ok, op, ": index of shape ", to_string(index), " does not fit input of shape ", to_string(x),
+  INK_CHECK(ShapeError, ok, op, ": index of shape ", index, " does not fit input of shape ", x,
                     " (same number of dims, and no larger than the input except along dim ", dim, ")");
 }
 
@@ -105,8 +105,8 @@ template <class T>
 Tensor<T> scatter_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src) {
   const index_t d = wrap_dim(dim, self.dim(), "scatter_add");
   detail::check_index_shape(self.shape(), d, index.shape(), "scatter_add");
-  INK_CHECK(ShapeError, src.shape() == index.shape(), "scatter_add: src of shape ", to_string(src.shape()),
-                    " must have the shape of index ", to_string(index.shape()));
+  INK_CHECK(ShapeError, src.shape() == index.shape(), "scatter_add: src of shape ", src.shape(),
+                    " must have the shape of index ", index.shape());
   return detail::scatter_add(self, d, index, src, false);
 }
 
@@ -114,7 +114,7 @@ Tensor<T> scatter_add(const Tensor<T>& self, index_t dim, const Tensor<std::int6
 template <class T>
 Tensor<T> index_select(const Tensor<T>& x, index_t dim, const Tensor<std::int64_t>& index) {
   const index_t d = wrap_dim(dim, x.dim(), "index_select");
-  INK_CHECK(ShapeError, index.dim() == 1, "index_select: index must be 1-D, got shape ", to_string(index.shape()));
+  INK_CHECK(ShapeError, index.dim() == 1, "index_select: index must be 1-D, got shape ", index.shape());
   Shape shape = x.shape();
   shape[d] = index.numel();
   return detail::gather(x, d, detail::slice_index(index, shape, d), true);
@@ -124,11 +124,11 @@ Tensor<T> index_select(const Tensor<T>& x, index_t dim, const Tensor<std::int64_
 template <class T>
 Tensor<T> index_add(const Tensor<T>& self, index_t dim, const Tensor<std::int64_t>& index, const Tensor<T>& src) {
   const index_t d = wrap_dim(dim, self.dim(), "index_add");
-  INK_CHECK(ShapeError, index.dim() == 1, "index_add: index must be 1-D, got shape ", to_string(index.shape()));
+  INK_CHECK(ShapeError, index.dim() == 1, "index_add: index must be 1-D, got shape ", index.shape());
   Shape expected = self.shape();
   expected[d] = index.numel();
-  INK_CHECK(ShapeError, src.shape() == expected, "index_add: src of shape ", to_string(src.shape()), " does not match ",
-                    to_string(expected), " (self ", to_string(self.shape()), ", ", index.numel(), " indices)");
+  INK_CHECK(ShapeError, src.shape() == expected, "index_add: src of shape ", src.shape(), " does not match ",
+                    expected, " (self ", self.shape(), ", ", index.numel(), " indices)");
   return detail::scatter_add(self, d, detail::slice_index(index, expected, d), src, true);
 }
 

@@ -33,11 +33,11 @@ GemmOperand gemm_input(const Tensor<T>& m, bool transposed, Tensor<T>& keep) {
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>()) {
   INK_CHECK(ShapeError, weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.shape()[1], "linear: input of shape ",
-                    to_string(x.shape()), " does not fit weight of shape ", to_string(weight.shape()),
+                    x.shape(), " does not fit weight of shape ", weight.shape(),
                     " (expected input [..., ", weight.dim() == 2 ? weight.shape()[1] : -1, "])");
   if (bias.defined())
-    INK_CHECK(ShapeError, bias.shape() == Shape{weight.shape()[0]}, "linear: bias of shape ", to_string(bias.shape()),
-                      " for weight ", to_string(weight.shape()));
+    INK_CHECK(ShapeError, bias.shape() == Shape{weight.shape()[0]}, "linear: bias of shape ", bias.shape(),
+                      " for weight ", weight.shape());
   const index_t in = weight.shape()[1], out_features = weight.shape()[0];
   Shape out_shape = x.shape();
   out_shape.back() = out_features;

@@ -20,8 +20,8 @@ Tensor<T> reduce_loss(const Tensor<T>& per_element, Reduction r) {
 }
 template <class T, class U>
 void check_same_shape(const Tensor<T>& a, const Tensor<U>& b, const char* op) {
-  INK_CHECK(ShapeError, a.shape() == b.shape(), op, ": input of shape ", to_string(a.shape()), " and target of shape ",
-                    to_string(b.shape()), " differ");
+  INK_CHECK(ShapeError, a.shape() == b.shape(), op, ": input of shape ", a.shape(), " and target of shape ",
+                    b.shape(), " differ");
 }
 }  // namespace detail
 
@@ -42,8 +42,8 @@ Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction r =
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& log_probs, const Tensor<std::int64_t>& target, Reduction r = Reduction::mean) {
   INK_CHECK(ShapeError, log_probs.dim() == 2 && target.dim() == 1 && target.shape()[0] == log_probs.shape()[0],
-                    "nll_loss: expected log_probs [N,C] and target [N], got ", to_string(log_probs.shape()), " and ",
-                    to_string(target.shape()));
+                    "nll_loss: expected log_probs [N,C] and target [N], got ", log_probs.shape(), " and ",
+                    target.shape());
   // target as a column [N, 1], gather's index, by a strided view: target.reshape() would
   // compile reshape and view (and their copies) for integer tensors into every program with a
   // classification loss, only for this.
@@ -63,7 +63,7 @@ template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<std::int64_t>& target, CrossEntropyOptions o = {}) {
   INK_CHECK(ValueError, o.label_smoothing >= 0 && o.label_smoothing <= 1, "cross_entropy: label_smoothing ",
                     o.label_smoothing, " is outside [0, 1]");
-  INK_CHECK(ShapeError, logits.dim() == 2, "cross_entropy: expected logits [N,C], got shape ", to_string(logits.shape()));
+  INK_CHECK(ShapeError, logits.dim() == 2, "cross_entropy: expected logits [N,C], got shape ", logits.shape());
   const Tensor<T> logp = log_softmax(logits, 1);
   Tensor<T> per_sample = nll_loss(logp, target, Reduction::none);
   if (o.label_smoothing > 0)
@@ -106,7 +106,7 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& logits, const Tensor
 template <class T>
 Tensor<T> gaussian_kl(const Tensor<T>& mu, const Tensor<T>& logvar, Reduction r = Reduction::mean) {
   detail::check_same_shape(mu, logvar, "gaussian_kl");
-  INK_CHECK(ShapeError, mu.dim() >= 2, "gaussian_kl: expected [N, ...] inputs, got shape ", to_string(mu.shape()));
+  INK_CHECK(ShapeError, mu.dim() >= 2, "gaussian_kl: expected [N, ...] inputs, got shape ", mu.shape());
   const Tensor<T> terms = (logvar + 1.0 - mu * mu - exp(logvar)) * -0.5;
   Shape dims;
   for (index_t d = 1; d < mu.dim(); ++d) dims.push_back(d);

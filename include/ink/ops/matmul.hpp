@@ -30,7 +30,7 @@ inline GemmOperand gemm_operand(index_t rows, index_t cols, index_t row_stride, 
 template <class T>
 Tensor<T> batched_matmul(const Tensor<T>& a_in, const Tensor<T>& b_in) {
   const index_t m = a_in.size(-2), k = a_in.size(-1), n = b_in.size(-1);
-  INK_CHECK(ShapeError, b_in.size(-2) == k, "matmul: shapes ", to_string(a_in.shape()), " and ", to_string(b_in.shape()),
+  INK_CHECK(ShapeError, b_in.size(-2) == k, "matmul: shapes ", a_in.shape(), " and ", b_in.shape(),
                     " cannot be multiplied (", m, "x", k, " and ", b_in.size(-2), "x", n, ")");
   const Shape batch_a(a_in.shape().begin(), a_in.shape().end() - 2), batch_b(b_in.shape().begin(), b_in.shape().end() - 2);
   const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
@@ -71,10 +71,10 @@ Tensor<T> batched_matmul(const Tensor<T>& a_in, const Tensor<T>& b_in) {
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   INK_CHECK(ShapeError, a.dim() >= 1 && b.dim() >= 1, "matmul: both arguments need at least 1 dim, got shapes ",
-                    to_string(a.shape()), " and ", to_string(b.shape()));
+                    a.shape(), " and ", b.shape());
   if (a.dim() == 1 && b.dim() == 1) {
-    INK_CHECK(ShapeError, a.numel() == b.numel(), "matmul: 1-D tensors of shapes ", to_string(a.shape()), " and ",
-                      to_string(b.shape()), " differ in size");
+    INK_CHECK(ShapeError, a.numel() == b.numel(), "matmul: 1-D tensors of shapes ", a.shape(), " and ",
+                      b.shape(), " differ in size");
     return matmul(a.reshape({1, a.numel()}), b.reshape({b.numel(), 1})).reshape({});
   }
   // A vector operand becomes a row (a) or a column (b), and that dim is dropped from the
@@ -116,8 +116,8 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 // The 2-D product of an [m,k] and a [k,n] matrix.
 template <class T>
 Tensor<T> mm(const Tensor<T>& a, const Tensor<T>& b) {
-  INK_CHECK(ShapeError, a.dim() == 2 && b.dim() == 2, "mm: expected two 2-D tensors, got shapes ", to_string(a.shape()),
-                    " and ", to_string(b.shape()));
+  INK_CHECK(ShapeError, a.dim() == 2 && b.dim() == 2, "mm: expected two 2-D tensors, got shapes ", a.shape(),
+                    " and ", b.shape());
   return matmul(a, b);
 }
 

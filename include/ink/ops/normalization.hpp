@@ -29,8 +29,8 @@ Tensor<T> affine(const Tensor<T>& y, const Tensor<T>& weight, const Tensor<T>& b
 template <class T>
 void check_channels(const Tensor<T>& x, const Tensor<T>& p, const char* what, const char* op) {
   if (p.defined())
-    INK_CHECK(ShapeError, p.shape() == Shape{x.shape()[1]}, op, ": ", what, " of shape ", to_string(p.shape()),
-                      " for an input with ", x.shape()[1], " channels (input ", to_string(x.shape()), ")");
+    INK_CHECK(ShapeError, p.shape() == Shape{x.shape()[1]}, op, ": ", what, " of shape ", p.shape(),
+                      " for an input with ", x.shape()[1], " channels (input ", x.shape(), ")");
 }
 
 }  // namespace detail
@@ -118,7 +118,7 @@ Tensor<T> batch_norm_training(const Tensor<T>& x, Tensor<T>& running_mean, Tenso
 template <class T>
 Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> running_var, const Tensor<T>& weight,
                      const Tensor<T>& bias, BatchNormOptions o = {}) {
-  INK_CHECK(ShapeError, x.dim() >= 2, "batch_norm: expected an [N, C, ...] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() >= 2, "batch_norm: expected an [N, C, ...] input, got shape ", x.shape());
   detail::check_channels(x, weight, "weight", "batch_norm");
   detail::check_channels(x, bias, "bias", "batch_norm");
   detail::check_channels(x, running_mean, "running_mean", "batch_norm");
@@ -130,7 +130,7 @@ Tensor<T> batch_norm(const Tensor<T>& x, Tensor<T> running_mean, Tensor<T> runni
   if (o.training) {
     const index_t n = x.numel() / x.shape()[1];
     INK_CHECK(ValueError, n > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
-                      to_string(x.shape()));
+                      x.shape());
     return detail::batch_norm_training(x, running_mean, running_var, weight, bias, o, dims, cs);
   }
   INK_CHECK(ValueError, running_mean.defined() && running_var.defined(),
@@ -144,7 +144,7 @@ template <class T>
 Tensor<T> instance_norm(const Tensor<T>& x, const Tensor<T>& weight = Tensor<T>(), const Tensor<T>& bias = Tensor<T>(),
                         double eps = 1e-5) {
   INK_CHECK(ShapeError, x.dim() >= 3, "instance_norm: expected an [N, C, ...] input with spatial dims, got shape ",
-                    to_string(x.shape()));
+                    x.shape());
   detail::check_channels(x, weight, "weight", "instance_norm");
   detail::check_channels(x, bias, "bias", "instance_norm");
   Shape dims;
@@ -161,12 +161,12 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
   const index_t k = static_cast<index_t>(normalized_shape.size());
   bool ok = k >= 1 && k <= x.dim();
   for (index_t i = 0; ok && i < k; ++i) ok = x.shape()[x.dim() - k + i] == normalized_shape[i];
-  INK_CHECK(ShapeError, ok, "layer_norm: normalized_shape ", to_string(normalized_shape),
-                    " does not match the trailing dims of input ", to_string(x.shape()));
+  INK_CHECK(ShapeError, ok, "layer_norm: normalized_shape ", normalized_shape,
+                    " does not match the trailing dims of input ", x.shape());
   for (const Tensor<T>* p : {&weight, &bias})
     if (p->defined())
-      INK_CHECK(ShapeError, p->shape() == normalized_shape, "layer_norm: weight/bias of shape ", to_string(p->shape()),
-                        " for normalized_shape ", to_string(normalized_shape));
+      INK_CHECK(ShapeError, p->shape() == normalized_shape, "layer_norm: weight/bias of shape ", p->shape(),
+                        " for normalized_shape ", normalized_shape);
   Shape dims;
   for (index_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
   const Tensor<T> mean = x.mean(dims, {.keepdim = true});
@@ -182,7 +182,7 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
 template <class T>
 Tensor<T> group_norm(const Tensor<T>& x, index_t groups, const Tensor<T>& weight = Tensor<T>(),
                      const Tensor<T>& bias = Tensor<T>(), double eps = 1e-5) {
-  INK_CHECK(ShapeError, x.dim() >= 2, "group_norm: expected an [N, C, ...] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() >= 2, "group_norm: expected an [N, C, ...] input, got shape ", x.shape());
   INK_CHECK(ShapeError, groups > 0 && x.shape()[1] % groups == 0, "group_norm: ", x.shape()[1],
                     " channels are not divisible into ", groups, " groups");
   detail::check_channels(x, weight, "weight", "group_norm");

@@ -39,7 +39,7 @@ inline index_t pooled_size(index_t in, index_t k, index_t s, index_t p, index_t 
 }
 
 inline void check_pool(const Shape& x, Size2 k, Size2 s, Size2 p, const char* op) {
-  INK_CHECK(ShapeError, x.size() == 4, op, ": expected a [N,C,H,W] input, got shape ", to_string(x));
+  INK_CHECK(ShapeError, x.size() == 4, op, ": expected a [N,C,H,W] input, got shape ", x);
   INK_CHECK(ValueError, k.h > 0 && k.w > 0 && s.h > 0 && s.w > 0, op, ": kernel and stride must be positive");
   INK_CHECK(ValueError, p.h >= 0 && p.w >= 0 && 2 * p.h <= k.h && 2 * p.w <= k.w, op,
                     ": padding must be non-negative and at most half the kernel size (kernel ", k.h, "x", k.w,
@@ -55,7 +55,7 @@ Tensor<T> max_pool2d(const Tensor<T>& x, Size2 kernel, MaxPool2dOptions o = {}) 
   const index_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
   const index_t oh = detail::pooled_size(h, kernel.h, s.h, o.padding.h, o.dilation.h, o.ceil_mode);
   const index_t ow = detail::pooled_size(w, kernel.w, s.w, o.padding.w, o.dilation.w, o.ceil_mode);
-  INK_CHECK(ShapeError, oh > 0 && ow > 0, "max_pool2d: input of shape ", to_string(x.shape()), " is too small for kernel ",
+  INK_CHECK(ShapeError, oh > 0 && ow > 0, "max_pool2d: input of shape ", x.shape(), " is too small for kernel ",
                     kernel.h, "x", kernel.w);
   // The kernel finds each window's argmax and maximum; the gradient is gather's (a scatter_add
   // of g to those positions, differentiable in turn).
@@ -86,7 +86,7 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, Size2 kernel, AvgPool2dOptions o = {}) 
   const index_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
   const index_t oh = detail::pooled_size(h, kernel.h, s.h, o.padding.h, 1, o.ceil_mode);
   const index_t ow = detail::pooled_size(w, kernel.w, s.w, o.padding.w, 1, o.ceil_mode);
-  INK_CHECK(ShapeError, oh > 0 && ow > 0, "avg_pool2d: input of shape ", to_string(x.shape()), " is too small for kernel ",
+  INK_CHECK(ShapeError, oh > 0 && ow > 0, "avg_pool2d: input of shape ", x.shape(), " is too small for kernel ",
                     kernel.h, "x", kernel.w);
   // The divisor of each window, as PyTorch's AvgPool2d computes it: windows are clipped to
   // the padded input, then (without count_include_pad) to the input itself.
@@ -123,7 +123,7 @@ Tensor<T> adaptive_average_matrix(index_t in, index_t out) {
 
 template <class T>
 Tensor<T> adaptive_avg_pool2d(const Tensor<T>& x, Size2 output_size) {
-  INK_CHECK(ShapeError, x.dim() == 4, "adaptive_avg_pool2d: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() == 4, "adaptive_avg_pool2d: expected a [N,C,H,W] input, got shape ", x.shape());
   INK_CHECK(ValueError, output_size.h > 0 && output_size.w > 0, "adaptive_avg_pool2d: output size must be positive");
   const Tensor<T> ph = detail::adaptive_average_matrix<T>(x.shape()[2], output_size.h);
   const Tensor<T> pw = detail::adaptive_average_matrix<T>(x.shape()[3], output_size.w);

@@ -27,7 +27,7 @@ inline Shape reduction_dims(const Shape& dims, index_t ndim, const char* op) {
     const index_t w = wrap_dim(d, ndim, op);
     auto at = out.end();
     while (at != out.begin() && *(at - 1) > w) --at;
-    INK_CHECK(ValueError, at == out.begin() || *(at - 1) != w, op, ": dim repeated in ", to_string(dims));
+    INK_CHECK(ValueError, at == out.begin() || *(at - 1) != w, op, ": dim repeated in ", dims);
     out.insert(at, w);
   }
   return out;
@@ -130,7 +130,7 @@ template <class T>
 Tensor<T> extremum_values(const Tensor<T>& x, const Shape& dims, bool keepdim, bool is_max, const char* op) {
   for (index_t d : dims)
     INK_CHECK(ValueError, x.shape()[d] > 0, op, ": cannot reduce over dim ", d, " of size 0 (shape ",
-                      to_string(x.shape()), ")");
+                      x.shape(), ")");
   INK_CHECK(ValueError, x.numel() > 0, op, ": cannot reduce an empty tensor");
   const T init = is_max ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
   auto acc = fold<T>(x, dims, init, [is_max](T a, T v, index_t) {

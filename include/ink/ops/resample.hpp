@@ -62,12 +62,12 @@ inline Tensor<std::int64_t> reflect_indices(index_t n, index_t before, index_t a
 
 template <class T>
 Tensor<T> upsample(const Tensor<T>& x, UpsampleOptions o) {
-  INK_CHECK(ShapeError, x.dim() == 4, "upsample: expected a [N,C,H,W] input, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() == 4, "upsample: expected a [N,C,H,W] input, got shape ", x.shape());
   INK_CHECK(ValueError, o.size.has_value() != o.scale_factor.has_value(), "upsample: give exactly one of size and scale_factor");
   const index_t h = x.shape()[2], w = x.shape()[3];
   const index_t oh = o.size ? o.size->h : static_cast<index_t>(std::floor(static_cast<double>(h) * *o.scale_factor));
   const index_t ow = o.size ? o.size->w : static_cast<index_t>(std::floor(static_cast<double>(w) * *o.scale_factor));
-  INK_CHECK(ValueError, oh > 0 && ow > 0, "upsample: output size must be positive (input ", to_string(x.shape()), ")");
+  INK_CHECK(ValueError, oh > 0 && ow > 0, "upsample: output size must be positive (input ", x.shape(), ")");
   const double sh = detail::source_scale(h, oh, o.scale_factor), sw = detail::source_scale(w, ow, o.scale_factor);
   if (o.mode == UpsampleMode::nearest)
     return index_select(index_select(x, 2, detail::nearest_indices(h, oh, sh)), 3, detail::nearest_indices(w, ow, sw));
@@ -78,12 +78,12 @@ Tensor<T> upsample(const Tensor<T>& x, UpsampleOptions o) {
 // the size of its dim (as torch.nn.ReflectionPad2d).
 template <class T>
 Tensor<T> reflection_pad2d(const Tensor<T>& x, std::array<index_t, 4> pad) {
-  INK_CHECK(ShapeError, x.dim() >= 2, "reflection_pad2d: expected at least 2 dims, got shape ", to_string(x.shape()));
+  INK_CHECK(ShapeError, x.dim() >= 2, "reflection_pad2d: expected at least 2 dims, got shape ", x.shape());
   const index_t h = x.size(-2), w = x.size(-1);
   INK_CHECK(ValueError, pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 && pad[3] >= 0 && pad[0] < w && pad[1] < w && pad[2] < h &&
                         pad[3] < h,
                     "reflection_pad2d: padding (", pad[0], ",", pad[1], ",", pad[2], ",", pad[3],
-                    ") must be non-negative and smaller than the input's dims (shape ", to_string(x.shape()), ")");
+                    ") must be non-negative and smaller than the input's dims (shape ", x.shape(), ")");
   const Tensor<T> wide = index_select(x, -1, detail::reflect_indices(w, pad[0], pad[1]));
   return index_select(wide, -2, detail::reflect_indices(h, pad[2], pad[3]));
 }

@@ -15,7 +15,7 @@ template <class T> Tensor<T> Tensor<T>::view(const Shape& s) const { return ink:
 template <class T> Tensor<T> Tensor<T>::flatten(index_t s, index_t e) const { return ink::flatten(*this, s, e); }
 template <class T> Tensor<T> Tensor<T>::transpose(index_t a, index_t b) const { return ink::transpose(*this, a, b); }
 template <class T> Tensor<T> Tensor<T>::t() const {
-  INK_CHECK(ShapeError, dim() <= 2, "t: expects a tensor with at most 2 dims, got shape ", to_string(shape()));
+  INK_CHECK(ShapeError, dim() <= 2, "t: expects a tensor with at most 2 dims, got shape ", shape());
   return dim() < 2 ? *this : ink::transpose(*this, 0, 1);
 }
 template <class T> Tensor<T> Tensor<T>::permute(const Shape& d) const { return ink::permute(*this, d); }

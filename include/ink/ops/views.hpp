@@ -19,19 +19,19 @@ inline Shape infer_size(Shape shape, index_t n, const char* op) {
   std::optional<std::size_t> free_dim;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      INK_CHECK(ShapeError, !free_dim, op, ": only one dimension can be -1, got ", to_string(shape));
+      INK_CHECK(ShapeError, !free_dim, op, ": only one dimension can be -1, got ", shape);
       free_dim = i;
     } else {
-      INK_CHECK(ShapeError, shape[i] >= 0, op, ": invalid size ", shape[i], " in ", to_string(shape));
+      INK_CHECK(ShapeError, shape[i] >= 0, op, ": invalid size ", shape[i], " in ", shape);
       known *= shape[i];
     }
   }
   if (free_dim) {
-    INK_CHECK(ShapeError, known != 0 && n % known == 0, op, ": shape ", to_string(shape),
+    INK_CHECK(ShapeError, known != 0 && n % known == 0, op, ": shape ", shape,
                       " is invalid for input of size ", n);
     shape[*free_dim] = n / known;
   }
-  INK_CHECK(ShapeError, numel(shape) == n, op, ": shape ", to_string(shape), " is invalid for input of size ", n);
+  INK_CHECK(ShapeError, numel(shape) == n, op, ": shape ", shape, " is invalid for input of size ", n);
   return shape;
 }
 
@@ -75,8 +75,8 @@ template <class T>
 Tensor<T> view(const Tensor<T>& x, const Shape& shape) {
   const Shape target = detail::infer_size(shape, x.numel(), "view");
   auto st = detail::view_strides(x.shape(), x.strides(), target);
-  INK_CHECK(ShapeError, st.has_value(), "view: size ", to_string(target), " is not compatible with input of shape ",
-                    to_string(x.shape()), " and strides ", to_string(x.strides()),
+  INK_CHECK(ShapeError, st.has_value(), "view: size ", target, " is not compatible with input of shape ",
+                    x.shape(), " and strides ", x.strides(),
                     " (at least one dimension spans two contiguous subspaces); use reshape()");
   Tensor<T> out = x.as_strided(target, *st, x.storage_offset());
   autograd::record("ViewBackward", {x}, out, [in = x.shape()](const Tensor<T>& g, const Tensor<T>&) -> std::vector<Tensor<T>> {
@@ -123,12 +123,12 @@ Tensor<T> flatten(const Tensor<T>& x, index_t start_dim = 0, index_t end_dim = -
 template <class T>
 Tensor<T> permute(const Tensor<T>& x, const Shape& dims) {
   INK_CHECK(ValueError, static_cast<index_t>(dims.size()) == x.dim(), "permute: got ", dims.size(),
-                    " dims for a tensor of shape ", to_string(x.shape()));
+                    " dims for a tensor of shape ", x.shape());
   // inverse[d] = -1 until dim d is placed: a repeat finds it placed.
   Shape shape(dims.size()), strides(dims.size()), inverse(dims.size(), -1);
   for (std::size_t i = 0; i < dims.size(); ++i) {
     const index_t d = wrap_dim(dims[i], x.dim(), "permute");
-    INK_CHECK(ValueError, inverse[d] < 0, "permute: dim ", d, " repeated in ", to_string(dims));
+    INK_CHECK(ValueError, inverse[d] < 0, "permute: dim ", d, " repeated in ", dims);
     shape[i] = x.shape()[d];
     strides[i] = x.strides()[d];
     inverse[d] = static_cast<index_t>(i);
@@ -200,10 +200,10 @@ Tensor<T> narrow(const Tensor<T>& x, index_t dim, index_t start, index_t length)
   const index_t d = wrap_dim(dim, x.dim(), "narrow");
   const index_t n = x.shape()[d];
   INK_CHECK(ValueError, start >= -n && start <= n, "narrow: start ", start, " out of range for dim ", d, " of size ", n,
-                    " (shape ", to_string(x.shape()), ")");
+                    " (shape ", x.shape(), ")");
   if (start < 0) start += n;
   INK_CHECK(ValueError, length >= 0 && start + length <= n, "narrow: start ", start, " + length ", length,
-                    " exceeds size ", n, " of dim ", d, " (shape ", to_string(x.shape()), ")");
+                    " exceeds size ", n, " of dim ", d, " (shape ", x.shape(), ")");
   return slice(x, d, start, start + length, 1);
 }
 
@@ -256,19 +256,19 @@ Tensor<T> select(const Tensor<T>& x, index_t dim, index_t index) {
 // added in front. Its gradient sums over what was repeated.
 template <class T>
 Tensor<T> expand(const Tensor<T>& x, const Shape& shape) {
-  INK_CHECK(ShapeError, shape.size() >= x.shape().size(), "expand: cannot expand ", to_string(x.shape()), " to ",
-                    to_string(shape), " (fewer dims)");
+  INK_CHECK(ShapeError, shape.size() >= x.shape().size(), "expand: cannot expand ", x.shape(), " to ",
+                    shape, " (fewer dims)");
   const std::size_t lead = shape.size() - x.shape().size();
   Shape out_shape(shape.size()), strides(shape.size(), 0);
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i < lead) {
-      INK_CHECK(ShapeError, shape[i] >= 0, "expand: -1 is not allowed for a new leading dim in ", to_string(shape));
+      INK_CHECK(ShapeError, shape[i] >= 0, "expand: -1 is not allowed for a new leading dim in ", shape);
       out_shape[i] = shape[i];
       continue;
     }
     const index_t have = x.shape()[i - lead], want = shape[i] == -1 ? have : shape[i];
     INK_CHECK(ShapeError, have == want || have == 1, "expand: the size ", have, " of dim ", i - lead, " of ",
-                      to_string(x.shape()), " cannot be expanded to ", want, " (target ", to_string(shape), ")");
+                      x.shape(), " cannot be expanded to ", want, " (target ", shape, ")");
     out_shape[i] = want;
     strides[i] = have == want ? x.strides()[i - lead] : 0;
   }
@@ -293,8 +293,8 @@ Tensor<T> cat(const std::vector<Tensor<T>>& xs, index_t dim = 0) {
     const Shape& s = xs[i].shape();
     bool ok = s.size() == first.shape().size();
     for (std::size_t k = 0; ok && k < s.size(); ++k) ok = static_cast<index_t>(k) == d || s[k] == first.shape()[k];
-    INK_CHECK(ShapeError, ok, "cat: tensor ", i, " has shape ", to_string(s), " but tensor 0 has shape ",
-                      to_string(first.shape()), "; sizes must match except in dim ", d);
+    INK_CHECK(ShapeError, ok, "cat: tensor ", i, " has shape ", s, " but tensor 0 has shape ",
+                      first.shape(), "; sizes must match except in dim ", d);
     shape[d] += s[d];
   }
   Tensor<T> out = empty<T>(shape);
@@ -328,7 +328,7 @@ Tensor<T> stack(const std::vector<Tensor<T>>& xs, index_t dim = 0) {
   std::vector<Tensor<T>> parts;
   for (std::size_t i = 0; i < xs.size(); ++i) {
     INK_CHECK(ShapeError, xs[i].shape() == xs.front().shape(), "stack: tensor ", i, " has shape ",
-                      to_string(xs[i].shape()), " but tensor 0 has shape ", to_string(xs.front().shape()));
+                      xs[i].shape(), " but tensor 0 has shape ", xs.front().shape());
     parts.push_back(unsqueeze(xs[i], d));
   }
   return cat(parts, d);

@@ -35,7 +35,7 @@ class Optimizer {
         const Tensor<T> grad = p.grad();
         if (!grad.defined()) continue;
         INK_CHECK(ValueError, p.is_contiguous() && grad.is_contiguous() && grad.shape() == p.shape(), name(),
-                          ": parameter ", i, " of group ", g, " (shape ", to_string(p.shape()),
+                          ": parameter ", i, " of group ", g, " (shape ", p.shape(),
                           ") is not contiguous or its gradient has another shape");
         update(p, grad, groups_[g].lr, state_[g][i]);
       }

@@ -44,7 +44,7 @@ template <class T>
 Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape) {
   check_sizes(shape, "from_vector");
   INK_CHECK(ShapeError, static_cast<index_t>(values.size()) == numel(shape), "from_vector: ",
-                    values.size(), " values cannot fill shape ", to_string(shape), " (",
+                    values.size(), " values cannot fill shape ", shape, " (",
                     numel(shape), " elements)");
   Tensor<T> t = Tensor<T>::empty(shape);
   std::copy(values.begin(), values.end(), t.data_ptr());

@@ -16,9 +16,9 @@ using EigenMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eig
 // storage; autograd does not see them.
 template <class T>
 EigenMap<T> as_eigen(const Tensor<T>& t) {
-  INK_CHECK(ShapeError, t.dim() == 2, "as_eigen: expected a 2-D tensor, got shape ", to_string(t.shape()));
+  INK_CHECK(ShapeError, t.dim() == 2, "as_eigen: expected a 2-D tensor, got shape ", t.shape());
   INK_CHECK(ValueError, t.stride(0) > 0 && t.stride(1) > 0, "as_eigen: cannot map a tensor with zero (broadcast) "
-                    "strides ", to_string(t.strides()), "; call contiguous() first");
+                    "strides ", t.strides(), "; call contiguous() first");
   return EigenMap<T>(t.data_ptr(), t.size(0), t.size(1), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(t.stride(0), t.stride(1)));
 }
 

@@ -163,8 +163,8 @@ Tensor<R> map_ternary(const Tensor<A>& a, const Tensor<B>& b, const Tensor<C>& c
 template <class T, class U>
 [[gnu::noinline]] std::array<Shape, 2> plan_update(const Tensor<T>& dst, const Tensor<U>& src, const char* op) {
   const Shape shape = broadcast_shapes(dst.shape(), src.shape(), op);
-  INK_CHECK(ShapeError, shape == dst.shape(), op, ": source of shape ", to_string(src.shape()),
-                    " does not broadcast to the destination's shape ", to_string(dst.shape()));
+  INK_CHECK(ShapeError, shape == dst.shape(), op, ": source of shape ", src.shape(),
+                    " does not broadcast to the destination's shape ", dst.shape());
   return {dst.strides(), broadcast_strides(src.shape(), src.strides(), shape)};
 }
 

@@ -112,7 +112,7 @@ class Tensor {
   T& at(std::initializer_list<index_t> index) const { return at(std::vector<index_t>(index)); }
   T& at(const std::vector<index_t>& index) const {
     INK_CHECK(ValueError, static_cast<index_t>(index.size()) == dim(), "at: got ", index.size(),
-                      " indices for a tensor of shape ", to_string(shape()));
+                      " indices for a tensor of shape ", shape());
     index_t off = 0;
     for (std::size_t d = 0; d < index.size(); ++d) {
       index_t i = index[d];
@@ -127,7 +127,7 @@ class Tensor {
 
   // The value of a one-element tensor.
   T item() const {
-    INK_CHECK(ValueError, numel() == 1, "item: tensor of shape ", to_string(shape()),
+    INK_CHECK(ValueError, numel() == 1, "item: tensor of shape ", shape(),
                       " has ", numel(), " elements, not 1");
     return *data_ptr();
   }
