@@ -4,7 +4,7 @@
 # sanitizer run is the last line printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh clang libomp-dev  # clang: the clang_compiles test
 jobs=$(nproc)
 # Every option explicit: demo.sh configures the same folder with tests off.
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DINK_BUILD_TESTS=ON -DINK_BUILD_EXAMPLES=ON \

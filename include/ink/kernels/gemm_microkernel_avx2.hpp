@@ -40,24 +40,24 @@ INK_AVX2_INLINE simd::i64x4 lane_mask(double*, int n) {
   return simd::i64x4{0, 1, 2, 3} < static_cast<long long>(n);
 }
 INK_AVX2_INLINE simd::f32x8 load(const float* p, simd::i32x8 m) {
-  return __builtin_ia32_maskloadps256(reinterpret_cast<const simd::f32x8*>(p), m);
+  return simd::maskload(p, m);
 }
 INK_AVX2_INLINE simd::f64x4 load(const double* p, simd::i64x4 m) {
-  return __builtin_ia32_maskloadpd256(reinterpret_cast<const simd::f64x4*>(p), m);
+  return simd::maskload(p, m);
 }
 INK_AVX2_INLINE void store(float* p, simd::f32x8 v) { *reinterpret_cast<simd::f32x8_u*>(p) = v; }
 INK_AVX2_INLINE void store(double* p, simd::f64x4 v) { *reinterpret_cast<simd::f64x4_u*>(p) = v; }
 INK_AVX2_INLINE void store(float* p, simd::f32x8 v, simd::i32x8 m) {
-  __builtin_ia32_maskstoreps256(reinterpret_cast<simd::f32x8*>(p), m, v);
+  simd::maskstore(p, m, v);
 }
 INK_AVX2_INLINE void store(double* p, simd::f64x4 v, simd::i64x4 m) {
-  __builtin_ia32_maskstorepd256(reinterpret_cast<simd::f64x4*>(p), m, v);
+  simd::maskstore(p, m, v);
 }
 INK_AVX2_INLINE simd::f32x8 fmadd(simd::f32x8 a, simd::f32x8 b, simd::f32x8 c) {
-  return __builtin_ia32_vfmaddps256(a, b, c);
+  return simd::fmadd(a, b, c);
 }
 INK_AVX2_INLINE simd::f64x4 fmadd(simd::f64x4 a, simd::f64x4 b, simd::f64x4 c) {
-  return __builtin_ia32_vfmaddpd256(a, b, c);
+  return simd::fmadd(a, b, c);
 }
 INK_AVX2_INLINE simd::f32x8 mul(simd::f32x8 a, simd::f32x8 b) { return a * b; }
 INK_AVX2_INLINE simd::f64x4 mul(simd::f64x4 a, simd::f64x4 b) { return a * b; }
@@ -128,7 +128,7 @@ struct Kernel {
   // Edge tiles of up to 2 or 4 rows use shorter kernels: with at most 8 accumulators a kernel
   // waits on FMA latency (4 cycles per k), so 1 to 4 rows cost what exact-height kernels
   // would, and M = 16 or 32 (6 + 6 + 4, 5 x 6 + 2) lose nothing to the padded rows.
-  static constexpr int kHeights[] = {2, 4, MR};
+  static constexpr int kHeights[3] = {2, 4, MR};
   // The A micro-panel (6 x KC) stays in L1, the B block (KC x NC) in L2; see docs/kernels.md.
   static constexpr index_t KC = 256;
   static constexpr index_t NC = sizeof(T) == 4 ? 480 : 240;

@@ -36,20 +36,20 @@ INK_AVX512_INLINE simd::f32x16 load(const float* p) { return *reinterpret_cast<c
 INK_AVX512_INLINE simd::f64x8 load(const double* p) { return *reinterpret_cast<const simd::f64x8_u*>(p); }
 // Masked loads zero the lanes that are off; masked stores leave their memory untouched.
 INK_AVX512_INLINE simd::f32x16 load(const float* p, unsigned short m) {
-  return __builtin_ia32_loadups512_mask(p, simd::f32x16{}, m);
+  return simd::mask_load(simd::f32x16{}, m, p);
 }
 INK_AVX512_INLINE simd::f64x8 load(const double* p, unsigned char m) {
-  return __builtin_ia32_loadupd512_mask(p, simd::f64x8{}, m);
+  return simd::mask_load(simd::f64x8{}, m, p);
 }
 INK_AVX512_INLINE void store(float* p, simd::f32x16 v) { *reinterpret_cast<simd::f32x16_u*>(p) = v; }
 INK_AVX512_INLINE void store(double* p, simd::f64x8 v) { *reinterpret_cast<simd::f64x8_u*>(p) = v; }
-INK_AVX512_INLINE void store(float* p, simd::f32x16 v, unsigned short m) { __builtin_ia32_storeups512_mask(p, v, m); }
-INK_AVX512_INLINE void store(double* p, simd::f64x8 v, unsigned char m) { __builtin_ia32_storeupd512_mask(p, v, m); }
+INK_AVX512_INLINE void store(float* p, simd::f32x16 v, unsigned short m) { simd::mask_store(p, m, v); }
+INK_AVX512_INLINE void store(double* p, simd::f64x8 v, unsigned char m) { simd::mask_store(p, m, v); }
 INK_AVX512_INLINE simd::f32x16 fmadd(simd::f32x16 a, simd::f32x16 b, simd::f32x16 c) {
-  return __builtin_ia32_vfmaddps512_mask(a, b, c, static_cast<unsigned short>(~0u), simd::kCurrentRounding);
+  return simd::fmadd(a, b, c);
 }
 INK_AVX512_INLINE simd::f64x8 fmadd(simd::f64x8 a, simd::f64x8 b, simd::f64x8 c) {
-  return __builtin_ia32_vfmaddpd512_mask(a, b, c, static_cast<unsigned char>(~0u), simd::kCurrentRounding);
+  return simd::fmadd(a, b, c);
 }
 INK_AVX512_INLINE simd::f32x16 mul(simd::f32x16 a, simd::f32x16 b) { return a * b; }
 INK_AVX512_INLINE simd::f64x8 mul(simd::f64x8 a, simd::f64x8 b) { return a * b; }
@@ -144,7 +144,7 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
 // One row of 8 values of a transposed A (the m <= 8 valid ones, zeros after) per k: dst[k*8 + i]
 // = A[(k0 + k) * lda + i0 + i].
 INK_AVX512_INLINE simd::f32x8 load8(const float* p, unsigned char m) {
-  return __builtin_ia32_loadups256_mask(p, simd::f32x8{}, m);
+  return simd::mask_load(simd::f32x8{}, m, p);
 }
 INK_AVX512_INLINE void store8(float* p, simd::f32x8 v) { *reinterpret_cast<simd::f32x8_u*>(p) = v; }
 INK_AVX512_INLINE simd::f64x8 load8(const double* p, unsigned char m) { return load(p, m); }
@@ -199,7 +199,7 @@ struct Kernel {
   // Edge tiles of up to 2 or 4 rows use shorter kernels, which cost about what exact-height
   // ones would: with fewer than 8 accumulators, a kernel waits on FMA latency (4 cycles per k
   // for 1 or 2 rows), and 4 x 3 = 12 accumulators keep both FMA pipes busy (6 cycles per k).
-  static constexpr int kHeights[] = {2, 4, MR};
+  static constexpr int kHeights[3] = {2, 4, MR};
   // KC: the A micro-panel (MR x KC) stays in L1 (8 KiB of 32 for float) while the packed B
   // block (KC x NC) streams from L2 (480 KiB of 1 MiB). See docs/kernels.md.
   static constexpr index_t KC = 256;

@@ -54,7 +54,7 @@ struct Kernel {
   using Fn = void (*)(index_t, const T*, const T*, T*, index_t, T, T, int, int);
   static constexpr int NV = 1;
   static constexpr int kLanes = NR;
-  static constexpr int kHeights[] = {MR, MR, MR};
+  static constexpr int kHeights[3] = {MR, MR, MR};
   static constexpr std::array<std::array<Fn, NV>, 3> kTable = {{{&tile}, {&tile}, {&tile}}};
 };
 

@@ -60,7 +60,7 @@ INK_TARGET_AVX2 inline void rows8(const float* src, index_t ld, index_t kc, floa
   const simd::i32x8 mask = lane < rest;  // -1 in the lanes to load
 #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i)
-    r[i] = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(src + i * ld + k), mask);
+    r[i] = simd::maskload(src + i * ld + k, mask);
   transpose8x8(r, c);
   for (int j = 0; j < rest; ++j) *reinterpret_cast<f32x8_u*>(dst + (k + j) * stride) = c[j];
 }

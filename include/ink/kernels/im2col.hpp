@@ -182,16 +182,16 @@ INK_TARGET_AVX512 inline void gather_row_avx512(float* row, const float* src, co
   using namespace simd;
   for (index_t l = 0; l < n; l += 16) {
     const unsigned short m = static_cast<unsigned short>(n - l >= 16 ? 0xffffu : (1u << (n - l)) - 1);
-    const i32x16 idx = __builtin_ia32_loaddqusi512_mask(off + l, i32x16{}, m);
-    __builtin_ia32_storeups512_mask(row + l, __builtin_ia32_gathersiv16sf(f32x16{}, src, idx, m, 4), m);
+    const i32x16 idx = mask_load(i32x16{}, m, off + l);
+    mask_store(row + l, m, mask_gather(f32x16{}, m, idx, src));
   }
 }
 INK_TARGET_AVX512 inline void gather_row_avx512(double* row, const double* src, const std::int32_t* off, index_t n) {
   using namespace simd;
   for (index_t l = 0; l < n; l += 8) {
     const unsigned char m = static_cast<unsigned char>(n - l >= 8 ? 0xffu : (1u << (n - l)) - 1);
-    const i32x8 idx = __builtin_ia32_loaddqusi256_mask(off + l, i32x8{}, m);
-    __builtin_ia32_storeupd512_mask(row + l, __builtin_ia32_gathersiv8df(f64x8{}, src, idx, m, 8), m);
+    const i32x8 idx = mask_load(i32x8{}, m, off + l);
+    mask_store(row + l, m, mask_gather(f64x8{}, m, idx, src));
   }
 }
 INK_TARGET_AVX2 inline void gather_row_avx2(float* row, const float* src, const std::int32_t* off, index_t n) {
@@ -200,7 +200,7 @@ INK_TARGET_AVX2 inline void gather_row_avx2(float* row, const float* src, const 
   index_t l = 0;
   for (; l + 8 <= n; l += 8)
     *reinterpret_cast<f32x8_u*>(row + l) =
-        __builtin_ia32_gathersiv8sf(f32x8{}, src, *reinterpret_cast<const i32x8_u*>(off + l), all, 4);
+        mask_gather(f32x8{}, src, *reinterpret_cast<const i32x8_u*>(off + l), all);
   gather_row_scalar(row + l, src, off + l, n - l);
 }
 INK_TARGET_AVX2 inline void gather_row_avx2(double* row, const double* src, const std::int32_t* off, index_t n) {
@@ -209,7 +209,7 @@ INK_TARGET_AVX2 inline void gather_row_avx2(double* row, const double* src, cons
   index_t l = 0;
   for (; l + 4 <= n; l += 4)
     *reinterpret_cast<f64x4_u*>(row + l) =
-        __builtin_ia32_gathersiv4df(f64x4{}, src, *reinterpret_cast<const i32x4_u*>(off + l), all, 8);
+        mask_gather(f64x4{}, src, *reinterpret_cast<const i32x4_u*>(off + l), all);
   gather_row_scalar(row + l, src, off + l, n - l);
 }
 template <class T>
@@ -259,16 +259,16 @@ INK_TARGET_AVX512 inline void sum_terms_avx512(float* xc, const float* block, co
   using namespace simd;
   for (index_t p = 0; p < pixels; p += 16) {
     const unsigned short in = static_cast<unsigned short>(pixels - p >= 16 ? 0xffffu : (1u << (pixels - p)) - 1);
-    f32x16 sum = overwrite ? f32x16{} : __builtin_ia32_loadups512_mask(xc + p, f32x16{}, in);
-    const i32x16 cnt = __builtin_ia32_loaddqusi512_mask(count + p, i32x16{}, in);
+    f32x16 sum = overwrite ? f32x16{} : mask_load(f32x16{}, in, xc + p);
+    const i32x16 cnt = mask_load(i32x16{}, in, count + p);
     for (std::int32_t t = 0; t < max_terms; ++t) {
-      const unsigned short m = __builtin_ia32_pcmpgtd512_mask(cnt, i32x16{} + t, in);  // pixels with a t-th entry
+      const unsigned short m = mask_cmpgt(in, cnt, i32x16{} + t);  // pixels with a t-th entry
       if (!m) break;  // counts past here are all smaller
-      const i32x16 idx = __builtin_ia32_loaddqusi512_mask(terms + t * pixels + p, i32x16{}, m);
-      const f32x16 v = __builtin_ia32_gathersiv16sf(f32x16{}, block, idx, m, 4);
-      sum = __builtin_ia32_addps512_mask(sum, v, sum, m, kCurrentRounding);  // lanes off m keep their sum
+      const i32x16 idx = mask_load(i32x16{}, m, terms + t * pixels + p);
+      const f32x16 v = mask_gather(f32x16{}, m, idx, block);
+      sum = mask_add(sum, m, sum, v);  // lanes off m keep their sum
     }
-    __builtin_ia32_storeups512_mask(xc + p, sum, in);
+    mask_store(xc + p, in, sum);
   }
 }
 INK_TARGET_AVX2 inline void sum_terms_avx2(float* xc, const float* block, const std::int32_t* terms,
@@ -281,10 +281,10 @@ INK_TARGET_AVX2 inline void sum_terms_avx2(float* xc, const float* block, const 
     const i32x8 cnt = *reinterpret_cast<const i32x8_u*>(count + p);
     for (std::int32_t t = 0; t < max_terms; ++t) {
       const i32x8 m = cnt > t;  // all ones in the pixels with a t-th entry
-      if (__builtin_ia32_ptestz256(reinterpret_cast<i64x4>(m), reinterpret_cast<i64x4>(m))) break;
-      const i32x8 idx = __builtin_ia32_maskloadd256(reinterpret_cast<const i32x8*>(terms + t * pixels + p), m);
-      const f32x8 v = __builtin_ia32_gathersiv8sf(f32x8{}, block, idx, reinterpret_cast<f32x8>(m), 4);
-      sum = __builtin_ia32_blendvps256(sum, sum + v, reinterpret_cast<f32x8>(m));
+      if (testz(reinterpret_cast<i64x4>(m), reinterpret_cast<i64x4>(m))) break;
+      const i32x8 idx = maskload(terms + t * pixels + p, m);
+      const f32x8 v = mask_gather(f32x8{}, block, idx, reinterpret_cast<f32x8>(m));
+      sum = blendv(sum, sum + v, reinterpret_cast<f32x8>(m));
     }
     *reinterpret_cast<f32x8_u*>(xc + p) = sum;
   }

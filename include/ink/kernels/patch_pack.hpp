@@ -89,16 +89,16 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
       if (runs.count > 0) {
         for (index_t k = 0; k < kc; ++k) {
           const float* b = base + row[k];
-          f32x16 x = __builtin_ia32_loadups512_mask(b + runs.shift[0], f32x16{}, static_cast<unsigned short>(runs.mask[0]));
+          f32x16 x = mask_load(f32x16{}, static_cast<unsigned short>(runs.mask[0]), b + runs.shift[0]);
           for (int r = 1; r < runs.count; ++r)
-            x = __builtin_ia32_loadups512_mask(b + runs.shift[r], x, static_cast<unsigned short>(runs.mask[r]));
+            x = mask_load(x, static_cast<unsigned short>(runs.mask[r]), b + runs.shift[r]);
           *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
         }
       } else {
         const unsigned short m = static_cast<unsigned short>((1u << lanes) - 1);
-        const i32x16 idx = __builtin_ia32_loaddqusi512_mask(col + p0 + v, i32x16{}, m);
+        const i32x16 idx = mask_load(i32x16{}, m, col + p0 + v);
         for (index_t k = 0; k < kc; ++k)
-          *reinterpret_cast<f32x16_u*>(d + k * NR) = __builtin_ia32_gathersiv16sf(f32x16{}, base, idx + row[k], m, 4);
+          *reinterpret_cast<f32x16_u*>(d + k * NR) = mask_gather(f32x16{}, m, idx + row[k], base);
       }
     }
   }
@@ -129,19 +129,17 @@ INK_TARGET_AVX2 inline void pack_avx2(const float* base, const std::int32_t* row
         for (int r = 0; r < runs.count; ++r) m[r] = lane_mask_avx2(runs.mask[r]);
         for (index_t k = 0; k < kc; ++k) {
           const float* b = base + row[k];
-          f32x8 x = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(b + runs.shift[0]), m[0]);
+          f32x8 x = maskload(b + runs.shift[0], m[0]);
           for (int r = 1; r < runs.count; ++r)
-            x = __builtin_ia32_blendvps256(
-                x, __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(b + runs.shift[r]), m[r]),
-                reinterpret_cast<f32x8>(m[r]));
+            x = blendv(x, maskload(b + runs.shift[r], m[r]), reinterpret_cast<f32x8>(m[r]));
           *reinterpret_cast<f32x8_u*>(d + k * NR) = x;
         }
       } else {
         const i32x8 m = lane_mask_avx2((1u << lanes) - 1);
-        const i32x8 idx = __builtin_ia32_maskloadd256(reinterpret_cast<const i32x8*>(col + p0 + v), m);
+        const i32x8 idx = maskload(col + p0 + v, m);
         for (index_t k = 0; k < kc; ++k)
           *reinterpret_cast<f32x8_u*>(d + k * NR) =
-              __builtin_ia32_gathersiv8sf(f32x8{}, base, idx + row[k], reinterpret_cast<f32x8>(m), 4);
+              mask_gather(f32x8{}, base, idx + row[k], reinterpret_cast<f32x8>(m));
       }
     }
   }

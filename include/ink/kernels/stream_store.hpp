@@ -60,7 +60,7 @@ inline void stream_copy(char* dst, const char* src, std::size_t bytes) {
   std::size_t i = head;
   for (; i + 64 <= bytes; i += 64)
     for (std::size_t j = i; j < i + 64; j += 16)
-      __builtin_ia32_movntps(reinterpret_cast<float*>(dst + j), *reinterpret_cast<const simd::f32x4_u*>(src + j));
+      simd::stream_store(reinterpret_cast<float*>(dst + j), *reinterpret_cast<const simd::f32x4_u*>(src + j));
   std::memcpy(dst + i, src + i, bytes - i);
 #else
   std::memcpy(dst, src, bytes);
@@ -71,7 +71,7 @@ inline void stream_copy(char* dst, const char* src, std::size_t bytes) {
 // this one, after the op returns) is told the output is ready.
 inline void stream_fence() {
 #if defined(__SSE2__)
-  __builtin_ia32_sfence();
+  simd::store_fence();
 #endif
 }
 

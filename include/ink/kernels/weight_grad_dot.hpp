@@ -90,12 +90,11 @@ INK_TARGET_AVX512 inline void dot_avx512(const Operands<float>& o, const float* 
         for (index_t l = 0; l < o.n; l += 16) {
           const unsigned short m = static_cast<unsigned short>(o.n - l >= 16 ? 0xffffu : (1u << (o.n - l)) - 1);
           f32x16 dv[kBlock], qv[kBlock];
-          for (int i = 0; i < kBlock; ++i) dv[i] = __builtin_ia32_loadups512_mask(dr[i] + l, f32x16{}, m);
-          for (int j = 0; j < kBlock; ++j) qv[j] = __builtin_ia32_loadups512_mask(qr[j] + l, f32x16{}, m);
+          for (int i = 0; i < kBlock; ++i) dv[i] = mask_load(f32x16{}, m, dr[i] + l);
+          for (int j = 0; j < kBlock; ++j) qv[j] = mask_load(f32x16{}, m, qr[j] + l);
           for (int i = 0; i < kBlock; ++i)
             for (int j = 0; j < kBlock; ++j)
-              acc[i][j] = __builtin_ia32_vfmaddps512_mask(dv[i], qv[j], acc[i][j], static_cast<unsigned short>(~0u),
-                                                          kCurrentRounding);
+              acc[i][j] = fmadd(dv[i], qv[j], acc[i][j]);
         }
       }
       float sums[kBlock][kBlock];
@@ -118,10 +117,10 @@ INK_TARGET_AVX2 inline void dot_avx2(const Operands<float>& o, const float* zero
         for (index_t l = 0; l < o.n; l += 8) {
           const i32x8 m = lane < static_cast<int>(std::min<index_t>(o.n - l, 8));
           f32x8 dv[kBlock], qv[kBlock];
-          for (int i = 0; i < kBlock; ++i) dv[i] = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(dr[i] + l), m);
-          for (int j = 0; j < kBlock; ++j) qv[j] = __builtin_ia32_maskloadps256(reinterpret_cast<const f32x8*>(qr[j] + l), m);
+          for (int i = 0; i < kBlock; ++i) dv[i] = maskload(dr[i] + l, m);
+          for (int j = 0; j < kBlock; ++j) qv[j] = maskload(qr[j] + l, m);
           for (int i = 0; i < kBlock; ++i)
-            for (int j = 0; j < kBlock; ++j) acc[i][j] = __builtin_ia32_vfmaddps256(dv[i], qv[j], acc[i][j]);
+            for (int j = 0; j < kBlock; ++j) acc[i][j] = fmadd(dv[i], qv[j], acc[i][j]);
         }
       }
       float sums[kBlock][kBlock];
