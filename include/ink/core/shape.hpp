@@ -154,13 +154,11 @@ inline Shape contiguous_strides(const Shape& s) {
   return st;
 }
 
+// "[2,3,4]". Formatted by the same code as a shape in an error message.
 INK_COLD inline std::string to_string(const Shape& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i) out += ",";
-    out += std::to_string(s[i]);
-  }
-  return out + "]";
+  std::string out;
+  detail::MessagePiece(s).append_to(out);
+  return out;
 }
 
 // Maps a possibly negative dim into [0, ndim); throws ValueError naming `op` otherwise.

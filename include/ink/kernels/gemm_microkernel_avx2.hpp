@@ -15,8 +15,8 @@ namespace ink::kernels::gemm_avx2 {
 
 #define INK_AVX2_INLINE INK_TARGET_AVX2 __attribute__((always_inline)) inline
 
-// Thin overloads so one kernel body serves float and double (vector_types.hpp says why
-// builtins rather than <immintrin.h>).
+// Thin overloads so one kernel body serves float and double, over vector_types.hpp's
+// operations.
 template <class T> struct Vec;
 template <> struct Vec<float> {
   using reg = simd::f32x8;
@@ -53,12 +53,7 @@ INK_AVX2_INLINE void store(float* p, simd::f32x8 v, simd::i32x8 m) {
 INK_AVX2_INLINE void store(double* p, simd::f64x4 v, simd::i64x4 m) {
   simd::maskstore(p, m, v);
 }
-INK_AVX2_INLINE simd::f32x8 fmadd(simd::f32x8 a, simd::f32x8 b, simd::f32x8 c) {
-  return simd::fmadd(a, b, c);
-}
-INK_AVX2_INLINE simd::f64x4 fmadd(simd::f64x4 a, simd::f64x4 b, simd::f64x4 c) {
-  return simd::fmadd(a, b, c);
-}
+using simd::fmadd;
 INK_AVX2_INLINE simd::f32x8 mul(simd::f32x8 a, simd::f32x8 b) { return a * b; }
 INK_AVX2_INLINE simd::f64x4 mul(simd::f64x4 a, simd::f64x4 b) { return a * b; }
 

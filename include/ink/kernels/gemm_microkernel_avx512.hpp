@@ -15,8 +15,8 @@ namespace ink::kernels::gemm_avx512 {
 
 #define INK_AVX512_INLINE INK_TARGET_AVX512 __attribute__((always_inline)) inline
 
-// Thin overloads so one kernel body serves float and double (vector_types.hpp says why
-// builtins rather than <immintrin.h>).
+// Thin overloads so one kernel body serves float and double, over vector_types.hpp's
+// operations.
 template <class T> struct Vec;
 template <> struct Vec<float> {
   using reg = simd::f32x16;
@@ -45,12 +45,7 @@ INK_AVX512_INLINE void store(float* p, simd::f32x16 v) { *reinterpret_cast<simd:
 INK_AVX512_INLINE void store(double* p, simd::f64x8 v) { *reinterpret_cast<simd::f64x8_u*>(p) = v; }
 INK_AVX512_INLINE void store(float* p, simd::f32x16 v, unsigned short m) { simd::mask_store(p, m, v); }
 INK_AVX512_INLINE void store(double* p, simd::f64x8 v, unsigned char m) { simd::mask_store(p, m, v); }
-INK_AVX512_INLINE simd::f32x16 fmadd(simd::f32x16 a, simd::f32x16 b, simd::f32x16 c) {
-  return simd::fmadd(a, b, c);
-}
-INK_AVX512_INLINE simd::f64x8 fmadd(simd::f64x8 a, simd::f64x8 b, simd::f64x8 c) {
-  return simd::fmadd(a, b, c);
-}
+using simd::fmadd;
 INK_AVX512_INLINE simd::f32x16 mul(simd::f32x16 a, simd::f32x16 b) { return a * b; }
 INK_AVX512_INLINE simd::f64x8 mul(simd::f64x8 a, simd::f64x8 b) { return a * b; }
 

@@ -62,9 +62,7 @@ void dot_scalar(const Operands<T>& o, T* dw) {
     }
 }
 
-// (Builtins for the intrinsics, as in vector_types.hpp: loadups512_mask is
-// _mm512_maskz_loadu_ps, vfmaddps512_mask _mm512_fmadd_ps, maskloadps256 _mm256_maskload_ps,
-// vfmaddps256 _mm256_fmadd_ps.) A block's 16 accumulators are summed across their lanes
+// (Masked loads and FMA from vector_types.hpp.) A block's 16 accumulators are summed across their lanes
 // by halving (lanes i and i + half added, then again), the same order every time.
 INK_TARGET_AVX512 inline float lane_sum(simd::f32x16 v) {
   using namespace simd;
