@@ -2,6 +2,7 @@
 // of its window's maximum and that maximum, so the op above needs no patch matrix (and the
 // gradient is a scatter of those indices). Part of kernels/: raw pointers, one plane per call.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -150,14 +151,20 @@ void max_pool2d_argmax(const T* x, const Window2d& g, index_t out_h, index_t out
       for (index_t ox = done; ox < count; ++ox) row_values[ox] = x[row_idx[ox]];
     };
     constexpr index_t kPiece = 128;  // windows per streamed piece: 1 KiB of indices
+    // The row pair about 8 KiB ahead (at least two pairs) is prefetched into L1: the hardware's
+    // prefetchers left the loads of two interleaved rows waiting (2x2 pooling of
+    // [16,64,2048,128] floats, one thread: 9 GB/s without, 12 with the pair two ahead, alike from
+    // memory and from the L3), and two pairs of 512-byte rows (2 KiB ahead) hardly cover the
+    // memory's latency at that rate: 8 KiB ahead kept one thread at 0.73-0.75 of memcpy's
+    // bandwidth, 2 KiB at 0.69-0.91 (docs/kernels.md, ninth session). Only for rows of up to
+    // 4 KiB, so that what is prefetched stays in L1 until it is read.
+    const index_t pair_bytes = 2 * g.width * index_t{sizeof(T)};
+    const index_t ahead = std::max<index_t>(2, 8192 / pair_bytes);
     for (index_t oy = 0; oy < out_h; ++oy) {
       const T* r0 = x + 2 * oy * g.width;
-      // The row pair two ahead, into L1: the hardware's prefetchers left the loads of two
-      // interleaved rows waiting (2x2 pooling of [16,64,2048,128] floats, one thread: 9 GB/s
-      // without, 12 with, alike from memory and from the L3). Only for rows of up to 4 KiB, so
-      // that what is prefetched stays in L1 until it is read.
-      if (oy + 2 < out_h && g.width * index_t{sizeof(T)} <= 4096)
-        for (index_t k = 0; k < 2 * g.width; k += index_t{64 / sizeof(T)}) __builtin_prefetch(r0 + 4 * g.width + k);
+      if (oy + ahead < out_h && pair_bytes <= 8192)
+        for (index_t k = 0; k < 2 * g.width; k += index_t{64 / sizeof(T)})
+          __builtin_prefetch(r0 + 2 * ahead * g.width + k);
       if (!stream) {
         row_part(oy, 0, out_w, idx + oy * out_w, values + oy * out_w);
         continue;
