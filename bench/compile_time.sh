@@ -22,14 +22,13 @@ bash scripts/install-deps.sh "${extra[@]}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# Compiles and links one program; prints "<label> <i>: <wall> s wall, <user> s user" and leaves
-# the user seconds in $out/<label>.<i>.
+# Compiles and links one program; prints "<label> compile <i>: <wall> s wall, <user> s user"
+# and leaves the user seconds in $user.
 compile() {
-  local label=$1 i=$2
+  local label=$1 i=$2 wall
   shift 2
   /usr/bin/time -o "$out/time" -f "%e %U" g++ "$@"
   read -r wall user <"$out/time"
-  echo "$user" >"$out/$label.$i"
   echo "$label compile $i: $wall s wall, $user s user"
 }
 
@@ -37,16 +36,17 @@ ratios=()
 for i in 1 2 3; do
   compile ink "$i" -std=c++20 -O2 -fopenmp -Iinclude -I/usr/include/eigen3 -I/usr/include/stb \
     bench/compile_time/small_cnn.cpp -o "$out/small_cnn"
+  ink_user=$user
   if [ "$with_libtorch" = 1 ]; then
     # The flags TorchConfig.cmake gives a user's target, and the libraries it links.
     compile libtorch "$i" -std=c++20 -O2 -D_GLIBCXX_USE_CXX11_ABI=1 -I/usr/include/torch/csrc/api/include \
       bench/compile_time/small_cnn_libtorch.cpp -o "$out/small_cnn_libtorch" -ltorch -ltorch_cpu -lc10
-    ratios+=("$(awk -v a="$(cat "$out/ink.$i")" -v b="$(cat "$out/libtorch.$i")" 'BEGIN { printf "%.3f", a / b }')")
+    ratios+=("$(awk -v a="$ink_user" -v b="$user" 'BEGIN { printf "%.3f", a / b }')")
   fi
 done
 "$out/small_cnn" | tail -1
 if [ "$with_libtorch" = 1 ]; then
   "$out/small_cnn_libtorch" | tail -1
   echo "ink / libtorch user time, per pair: ${ratios[*]}"
-  echo "median: $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 2p)"
+  echo "median: $(printf '%s\n' "${ratios[@]}" | sort -n | sed -n "$(((${#ratios[@]} + 1) / 2))p")"
 fi

@@ -176,8 +176,7 @@ template <class T>
 void gather_row_scalar(T* __restrict row, const T* __restrict src, const std::int32_t* __restrict off, index_t n) {
   for (index_t l = 0; l < n; ++l) row[l] = src[off[l]];
 }
-// (The vector versions call the builtins behind the intrinsics, as vector_types.hpp explains:
-// gathersiv16sf is _mm512_mask_i32gather_ps, loaddqusi512_mask _mm512_maskz_loadu_epi32, ...)
+// The vector versions: masked gathers (vector_types.hpp), 16 / 8 lanes at a time.
 INK_TARGET_AVX512 inline void gather_row_avx512(float* row, const float* src, const std::int32_t* off, index_t n) {
   using namespace simd;
   for (index_t l = 0; l < n; l += 16) {

@@ -69,9 +69,6 @@ inline Runs find_runs(const std::int32_t* col, int lanes) {
   return r;
 }
 
-// (Builtins for the intrinsics, as in vector_types.hpp: loadups512_mask is
-// _mm512_mask_loadu_ps, gathersiv16sf _mm512_mask_i32gather_ps, maskloadps256
-// _mm256_maskload_ps, blendvps256 _mm256_blendv_ps.)
 INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
                                           const std::int32_t* col, index_t n, int NR, float* dst) {
   using namespace simd;

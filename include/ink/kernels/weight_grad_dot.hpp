@@ -62,8 +62,8 @@ void dot_scalar(const Operands<T>& o, T* dw) {
     }
 }
 
-// (Masked loads and FMA from vector_types.hpp.) A block's 16 accumulators are summed across their lanes
-// by halving (lanes i and i + half added, then again), the same order every time.
+// A block's 16 accumulators are summed across their lanes by halving (lanes i and i + half
+// added, then again), the same order every time.
 INK_TARGET_AVX512 inline float lane_sum(simd::f32x16 v) {
   using namespace simd;
   const f32x8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
