@@ -3,9 +3,10 @@
 // backward-weights, at 1 and 2 threads. bench/run_conv.sh runs it and prints the ink / peer
 // table; docs/kernels.md ("Convolution") says what each side times.
 //
-// Every benchmark is paired: ink and one peer are called alternately, each call timed, and the
-// counters are the medians of the per-pair time ratios (ink / peer) and of each side's
-// GFLOP/s. The machine is shared: the two calls of a pair see nearly the same load. Before the
+// Every benchmark but the "alone" ones is paired: ink and one peer are called alternately, each
+// call timed, and the counters are the medians of the per-pair time ratios (ink / peer) and of
+// each side's GFLOP/s. "alone" times ink's calls back to back, as PyTorch is timed in its own
+// process (bench/reference/conv_torch.py), for run_conv.sh's table against PyTorch. The machine is shared: the two calls of a pair see nearly the same load. Before the
 // first timing of a (shape, direction, peer), the peer's result is compared with ink's
 // (max |ink - peer| / max |peer| <= 1e-4), or the benchmark stops with an error.
 //
@@ -513,6 +514,30 @@ void paired(benchmark::State& state, const Case* c, Dir d, Peer peer, int thread
   state.SetLabel(impl);
 }
 
+// ink alone, its calls back to back: the protocol of bench/reference/conv_torch.py, which
+// times PyTorch in its own process (3 untimed calls, then each call timed, the median
+// reported), so that the PyTorch table compares like with like. In a pair, the peer's buffers
+// (oneDNN's reorders, Eigen's im2col matrix) evict ink's operands from the caches between
+// calls; PyTorch's calls follow each other with warm caches. The results are checked by the
+// paired benchmarks, which run the same calls.
+void alone(benchmark::State& state, const Case* c, Dir d, int threads) {
+  ink::set_num_threads(threads);
+  omp_set_num_threads(threads);
+  Runner ink_r = ink_runner(*c, d, data(*c));
+  for (int i = 0; i < 3; ++i) ink_r.run();
+  std::vector<double> rate;
+  const double flop = c->g.flop();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ink_r.run();
+    rate.push_back(flop / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(rate.begin(), rate.end());
+  const std::size_t n = rate.size();
+  state.counters["ink_FLOPS"] = n % 2 ? rate[n / 2] : 0.5 * (rate[n / 2 - 1] + rate[n / 2]);
+  state.SetLabel("alone");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -544,20 +569,26 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("fma_peak/threads:" + std::to_string(threads)).c_str(), fma_peak, threads)
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
-  // Names are conv/<case>/<dir>/<peer>/threads:<t>; run_conv.sh parses them. A fixed number of
-  // pairs per benchmark, about 4e10 FLOP of each side (10 pairs for the big shapes c-f),
-  // so the whole run stays within a few minutes on a loaded machine.
+  // Names are conv/<case>/<dir>/<peer>/threads:<t>, peer "alone" for ink by itself;
+  // run_conv.sh parses them. A fixed number of pairs (calls) per benchmark, about 4e10 FLOP of
+  // each side (10 pairs for the big shapes c-f), so the whole run stays within a few minutes on
+  // a loaded machine.
   for (const Case& c : cases)
     for (int threads : {1, 2})
-      for (Dir d : {Dir::fwd, Dir::bwd_data, Dir::bwd_weights})
-        for (const auto& [peer, pname] : peers) {
-          const std::string label = "conv/" + c.name + "/" + dir_name(d) + "/" + pname + "/threads:" + std::to_string(threads);
-          const long iters = std::clamp(static_cast<long>(4e10 / c.g.flop()), 7L, 300L);
-          benchmark::RegisterBenchmark(label.c_str(), paired, &c, d, peer, threads)
+      for (Dir d : {Dir::fwd, Dir::bwd_data, Dir::bwd_weights}) {
+        const std::string prefix = "conv/" + c.name + "/" + dir_name(d) + "/";
+        const std::string suffix = "/threads:" + std::to_string(threads);
+        const long iters = std::clamp(static_cast<long>(4e10 / c.g.flop()), 7L, 300L);
+        for (const auto& [peer, pname] : peers)
+          benchmark::RegisterBenchmark((prefix + pname + suffix).c_str(), paired, &c, d, peer, threads)
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime()
               ->Iterations(iters);
-        }
+        benchmark::RegisterBenchmark((prefix + "alone" + suffix).c_str(), alone, &c, d, threads)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->Iterations(iters);
+      }
   std::printf("ink ISA: %s\n", ink::isa_name(ink::active_isa()));
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

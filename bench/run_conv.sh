@@ -13,8 +13,9 @@
 # count, bench_conv runs that shape's benchmarks, then conv_torch.py that shape (one process per
 # round, so that its thread settings are made before torch starts). REPS repeats the rounds
 # (instead of bench_conv's --benchmark_repetitions). A second table gives, per shape and
-# direction, ink's GFLOP/s (its counter in bench_conv, median over its pairings), PyTorch's, the
-# ratio ink time / PyTorch time and the count of shapes where ink is faster. The rounds' files
+# direction, ink's GFLOP/s (bench_conv's "alone" benchmarks: ink's calls back to back, timed as
+# conv_torch.py times PyTorch's), PyTorch's, the ratio ink time / PyTorch time and the count of
+# shapes where ink is faster. The rounds' files
 # stay in build/bench/conv_rounds/, PyTorch's lines together in build/bench/conv_torch.tsv, and
 # the plot gets a PyTorch bar. TORCH_ARGS adds options to conv_torch.py (e.g.
 # "--openblas-core detect").
@@ -159,14 +160,17 @@ dirs = ["fwd", "bwd_data", "bwd_weights"]
 ink, torch, impl, cpu, head = {}, {}, {}, {}, {}  # (case, dir, threads) -> per-rep values
 for f in sorted(glob.glob(f"{rounds}/ink_*.json")):
     rep = int(os.path.basename(f).split("_")[1])
-    per = {}
+    per, alone = {}, {}
     for r in json.load(open(f))["benchmarks"]:
         if r.get("run_type") != "iteration" or r.get("error_occurred"):
             continue
         _, case, d, peer, th = r["run_name"].split("/iterations:")[0].removesuffix("/real_time").split("/")
-        per.setdefault((case, d, int(th.split(":")[1])), []).append(r["ink_FLOPS"] / 1e9)
-    for k, v in per.items():  # ink's GFLOP/s of this round: the median over its pairings
-        ink.setdefault(k, {})[rep] = statistics.median(v)
+        k = (case, d, int(th.split(":")[1]))
+        (alone if peer == "alone" else per).setdefault(k, []).append(r["ink_FLOPS"] / 1e9)
+    # ink's GFLOP/s of this round: its calls back to back ("alone", timed as conv_torch.py times
+    # PyTorch), else the median over its pairings.
+    for k in per.keys() | alone.keys():
+        ink.setdefault(k, {})[rep] = statistics.median(alone.get(k) or per[k])
 for f in sorted(glob.glob(f"{rounds}/torch_*.tsv")):
     rep = int(os.path.basename(f).split("_")[1])
     for line in open(f):
@@ -184,7 +188,8 @@ if not torch:
     print("\nAgainst PyTorch: no results (no convolution benchmark selected)")
     sys.exit(0)
 f1 = lambda x: "-" if x is None else f"{x:.0f}"
-print("\nAgainst PyTorch (bench/reference/conv_torch.py, its own process, in rounds interleaved with ink's).")
+print("\nAgainst PyTorch (bench/reference/conv_torch.py, its own process, in rounds interleaved with ink's;"
+      " ink's calls back to back, bench_conv's 'alone' benchmarks, as PyTorch's are).")
 print(head.get(0, ["?"])[0])
 for th in (1, 2):
     keys = [(c, d, th) for c in cases for d in dirs if (c, d, th) in torch]
