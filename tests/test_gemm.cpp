@@ -226,6 +226,50 @@ TEMPLATE_TEST_CASE("gemm gives bitwise the same result on 1 and 2 threads", "", 
   }
 }
 
+// B (K x N, row-major, leading dimension ldb) as a BSource: panels of NR columns, zero past n.
+template <class T>
+struct MatrixPanels {
+  const T* B;
+  index_t ldb;
+  static void pack(const void* ctx, index_t k0, index_t kc, index_t j0, index_t n, int NR, T* dst) {
+    const auto& m = *static_cast<const MatrixPanels*>(ctx);
+    for (index_t p = 0; p * NR < n; ++p)
+      for (index_t k = 0; k < kc; ++k)
+        for (index_t j = 0; j < NR; ++j) {
+          const index_t col = p * NR + j;
+          dst[(p * kc + k) * NR + j] = col < n ? m.B[(k0 + k) * m.ldb + j0 + col] : T(0);
+        }
+  }
+};
+
+TEMPLATE_TEST_CASE("gemm on a packed A equals gemm on A, bitwise, at 1 and 2 threads", "", float, double) {
+  IsaGuard guard;
+  std::mt19937 rng(17);
+  // M off the panel heights, K over one or several of the frame's K slices (KC = 256), N off the
+  // panel widths; large enough to split between two threads.
+  const std::vector<Shape3> shapes = {{37, 29, 11}, {515, 97, 600}, {1024, 294, 128}, {9, 300, 257}};
+  for (Isa isa : supported_isas()) {
+    set_active_isa(isa);
+    for (const Shape3& s : shapes)
+      for (bool ta : {false, true}) {
+        Problem<TestType> p(ta, false, s.M, s.N, s.K, TestType(1.25), TestType(-0.5), rng, 3);
+        std::vector<TestType> packed(kernels::packed_a_size<TestType>(s.M, s.K));
+        const kernels::PackedA<TestType> a = kernels::pack_a(ta, s.M, s.K, p.A.data(), p.lda, packed.data());
+        const MatrixPanels<TestType> panels{p.B.data(), p.ldb};
+        const kernels::BSource<TestType> source{&MatrixPanels<TestType>::pack, &panels};
+        for (int threads : {1, 2}) {
+          set_num_threads(threads);
+          std::vector<TestType> want = p.C, got = p.C;
+          gemm<TestType>(ta, false, s.M, s.N, s.K, p.alpha, p.A.data(), p.lda, p.B.data(), p.ldb, p.beta,
+                         want.data(), p.ldc);
+          gemm<TestType>(a, s.N, p.alpha, source, p.beta, got.data(), p.ldc);
+          INFO(describe(isa, ta, false, s.M, s.N, s.K, 1.25, -0.5) << " threads=" << threads);
+          CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(TestType)) == 0);
+        }
+      }
+  }
+}
+
 TEMPLATE_TEST_CASE("gemm_batched equals one gemm per batch entry, at 1 and 2 threads", "", float, double) {
   IsaGuard guard;
   std::mt19937 rng(11);

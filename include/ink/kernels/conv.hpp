@@ -19,6 +19,7 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "ink/core/parallel.hpp"
 #include "ink/kernels/conv_shape.hpp"
@@ -37,10 +38,11 @@ namespace conv_detail {
 // 512 KiB of floats, which leaves room in L2 for the GEMM's packed B block...
 constexpr index_t kBandElements = index_t{128} * 1024;
 // ...but a band has at least kMinColumns output positions when the image has them: the GEMM
-// packs the whole weight matrix again for every band, and with a 512-channel 3x3 convolution
-// (K = 4608) a one-row band of a 28-wide image multiplied each packed weight by 28 columns only.
-// Below this many output positions per image, several images share one GEMM, for the same reason
-// (a 128 x 1024 weight matrix costs about as much to pack as multiplying it by 49 columns).
+// streams the whole weight matrix through the caches for every band, and with a 512-channel 3x3
+// convolution (K = 4608) a one-row band of a 28-wide image multiplied each weight by 28 columns
+// only. Below this many output positions per image, several images share one GEMM, for the same
+// reason. (The weights are packed once per call, PackedWeights below; when each unit packed
+// them, a 128 x 1024 weight matrix cost about as much to pack as multiplying it by 49 columns.)
 constexpr index_t kMinColumns = 256;
 // A weight gradient's patch (Cin/G kh kw) this short, and shorter than its channel count, is
 // formed by dot products along the positions (conv2d_backward_weights, weight_grad_dot.hpp).
@@ -87,6 +89,32 @@ void scatter_images(const T* src, index_t m, index_t channels, index_t L, T* dst
       std::memcpy(dst + (j * channels + c) * L, src + c * m * L + j * L, static_cast<std::size_t>(L) * sizeof(T));
 }
 
+// The weights of every group as the GEMM's packed A (gemm.hpp's pack_a), packed once per call
+// on the calling thread (kSlotShared0) when more than one unit multiplies with them: h's
+// backward-data packed its 1024 x 128 w^T again for each of its 12 tiles, 9% of its time.
+// Group gi's A is [Cout/G, patch] at w + gi * Cout/G * patch, transposed for the input gradient.
+template <class T>
+class PackedWeights {
+ public:
+  PackedWeights(const T* w, const Conv2dShape& s, bool transposed) {
+    const index_t Cg = s.out_per_group(), Pg = s.patch_per_group();
+    const index_t M = transposed ? Pg : Cg, K = transposed ? Cg : Pg;
+    per_group_ = packed_a_size<T>(M, K);
+    T* dst = thread_workspace().get<T>(kSlotShared0, per_group_ * static_cast<std::size_t>(s.groups));
+    for (index_t gi = 0; gi < s.groups; ++gi) first_ = pack_a(transposed, M, K, w + gi * Cg * Pg, Pg, dst + gi * per_group_);
+    first_.panels = dst;
+  }
+  PackedA<T> group(index_t gi) const {
+    PackedA<T> a = first_;
+    a.panels += gi * per_group_;
+    return a;
+  }
+
+ private:
+  PackedA<T> first_{};
+  std::size_t per_group_ = 0;
+};
+
 }  // namespace conv_detail
 
 // y[N, Cout, OH, OW] = conv(x[N, Cin, H, W], w) (no bias; zero padding). The units of work are
@@ -98,6 +126,11 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
+  const index_t bands = t.samples > 1 ? 1 : conv_detail::ceil_div(oh, t.rows);
+  // w packed once when more than one tile or band multiplies with it (a pointwise convolution
+  // of large images multiplies each image without `multiply`).
+  std::optional<conv_detail::PackedWeights<T>> packed;
+  if (t.samples > 1 ? t.tiles > 1 : !s.pointwise() && s.batch * bands > 1) packed.emplace(w, s, false);
   // out (group gi's Cg rows ld * gi * Cg apart, rows ld apart) = w times the patch matrix of
   // images [i0, i0 + m), output rows [oy0, oy1) of each, side by side.
   auto multiply = [&](index_t i0, index_t m, index_t oy0, index_t oy1, T* out, index_t ld) {
@@ -106,8 +139,9 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
       const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), oy0, oy1);
       for (index_t gi = 0; gi < G; ++gi) {
         const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
-        gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
-             out + gi * Cg * ld, ld);
+        const BSource<T> source{&pack_patch_panels<T>, &b};
+        if (packed) gemm(packed->group(gi), n, T(1), source, T(0), out + gi * Cg * ld, ld);
+        else gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, source, T(0), out + gi * Cg * ld, ld);
       }
       return;
     }
@@ -134,7 +168,6 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
     });
     return;
   }
-  const index_t bands = conv_detail::ceil_div(oh, t.rows);
   conv_detail::for_each_unit(s.batch * bands, [&](index_t u) {
     const index_t i = u / bands, oy = (u % bands) * t.rows, r = std::min(t.rows, oh - oy);
     multiply(i, 1, oy, oy + r, y + i * s.output_size() + oy * ow, L);
@@ -151,6 +184,10 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
   const index_t L = s.positions(), ow = g.out_w(), oh = g.out_h();
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
+  // w^T packed once for the tiles' GEMMs that read dy in place (below).
+  std::optional<conv_detail::PackedWeights<T>> packed;
+  if (t.samples > 1 && t.tiles > 1 && t.samples * s.output_size() < patch_detail::offset_limit)
+    packed.emplace(w, s, true);
   // Bands of one image overlap in the input rows col2im adds to: the units are whole tiles.
   conv_detail::for_each_unit(t.tiles, [&](index_t tile) {
     const index_t i0 = t.first(tile), m = t.first(tile + 1) - i0;
@@ -169,8 +206,9 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
           for (index_t l = 0; l < L; ++l) offsets[Cg + j * L + l] = static_cast<std::int32_t>(j * s.output_size() + l);
         for (index_t gi = 0; gi < G; ++gi) {
           const PatchPanels<T> b{dyi + gi * Cg * L, offsets, offsets + Cg};
-          gemm(true, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
-               cols + gi * Pg * n, n);
+          const BSource<T> source{&pack_patch_panels<T>, &b};
+          if (packed) gemm(packed->group(gi), n, T(1), source, T(0), cols + gi * Pg * n, n);
+          else gemm(true, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, source, T(0), cols + gi * Pg * n, n);
         }
       } else {
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));

@@ -86,10 +86,23 @@ struct BSource {
   const void* ctx;
 };
 
+// op(A) (M x K) already packed into the micro-kernel's panels by pack_a() below, for GEMMs
+// that share it (a convolution's weights, multiplied with each tile of images): the frame then
+// reads its panels instead of packing A again for every call. Slice by slice of K (the slices
+// gemm_block cuts, which depend on K alone), each slice all of A's rows, MR rows per panel:
+// the panel of rows [i, i + MR) of the slice starting at k0 is at panels + k0 * rows + i * kc.
+template <class T>
+struct PackedA {
+  const T* panels;
+  index_t M, K;
+  index_t rows;  // M rounded up to a multiple of MR
+};
+
 namespace gemm_detail {
 
-// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k; B's panels
-// from `source` when given, else packed from B.
+// Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k; A's panels
+// from `packed` when given (m0 is then a multiple of MR, as every split makes it), else packed
+// from A; B's panels from `source` when given, else packed from B.
 // Loop order (outer to inner): MC rows of C, KC slices of K (pack the MC x KC block of A, once:
 // it waits in L3 and each MR x KC micro-panel of it stays in L1 while used), NC columns (pack
 // the KC x NC block of B: it stays in L2), MR rows, NR columns (the micro-kernel streams its
@@ -98,21 +111,24 @@ namespace gemm_detail {
 // split between threads.
 template <class T>
 void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, index_t m1, index_t n0, index_t n1,
-                index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb, const BSource<T>* source, T beta,
-                T* C, index_t ldc) {
+                index_t K, T alpha, const T* A, index_t lda, const PackedA<T>* packed, const T* B, index_t ldb,
+                const BSource<T>* source, T beta, T* C, index_t ldc) {
   const index_t MR = k.MR, NR = k.NR;
   const index_t kc_max = balanced_block(K, k.KC, 8);
   const index_t mc_max = balanced_block(m1 - m0, k.MC, MR);
   const index_t nc_max = balanced_block(n1 - n0, k.NC, NR);
   Workspace& ws = thread_workspace();
-  T* ap = ws.get<T>(kSlotGemmPackA, static_cast<std::size_t>(mc_max * kc_max));
+  T* const a_buffer = packed ? nullptr : ws.get<T>(kSlotGemmPackA, static_cast<std::size_t>(mc_max * kc_max));
   T* bp = ws.get<T>(kSlotGemmPackB, static_cast<std::size_t>(kc_max * nc_max));
   for (index_t ic = m0; ic < m1; ic += mc_max) {
     const index_t mb = std::min(mc_max, m1 - ic);
     for (index_t pc = 0; pc < K; pc += kc_max) {
       const index_t kb = std::min(kc_max, K - pc);
-      for (index_t ir = 0; ir < mb; ir += MR)
-        k.pack_a(trans_a, A, lda, ic + ir, static_cast<int>(std::min(MR, mb - ir)), pc, kb, ap + ir * kb);
+      const T* ap = a_buffer;
+      if (packed) ap = packed->panels + pc * packed->rows + ic * kb;
+      else
+        for (index_t ir = 0; ir < mb; ir += MR)
+          k.pack_a(trans_a, A, lda, ic + ir, static_cast<int>(std::min(MR, mb - ir)), pc, kb, a_buffer + ir * kb);
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
       for (index_t jc = n0; jc < n1; jc += nc_max) {
         const index_t nb = std::min(nc_max, n1 - jc);
@@ -164,13 +180,13 @@ inline Split choose_split(index_t M, index_t N, int threads, index_t MR, index_t
 
 template <class T>
 void gemm_blocked(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha,
-                  const T* A, index_t lda, const T* B, index_t ldb, const BSource<T>* source, T beta, T* C,
-                  index_t ldc) {
+                  const T* A, index_t lda, const PackedA<T>* packed, const T* B, index_t ldb, const BSource<T>* source,
+                  T beta, T* C, index_t ldc) {
   const int threads = (M * N * K < kMinParallelWork || omp_in_parallel()) ? 1 : get_num_threads();
   const Split s = choose_split(M, N, threads, k.MR, k.NR, k.MC);
   const int parts = s.tm * s.tn;
   if (parts == 1) {
-    gemm_block(k, trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, B, ldb, source, beta, C, ldc);
+    gemm_block(k, trans_a, trans_b, 0, M, 0, N, K, alpha, A, lda, packed, B, ldb, source, beta, C, ldc);
     return;
   }
   // Bands are whole MR x NR tiles, cut as evenly as the tile counts allow; one part per thread
@@ -182,7 +198,7 @@ void gemm_blocked(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t M,
       const index_t m0 = std::min(M, mt * pi / s.tm * k.MR), m1 = std::min(M, mt * (pi + 1) / s.tm * k.MR);
       const index_t n0 = std::min(N, nt * pj / s.tn * k.NR), n1 = std::min(N, nt * (pj + 1) / s.tn * k.NR);
       if (m0 < m1 && n0 < n1)
-        gemm_block(k, trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, source, beta, C, ldc);
+        gemm_block(k, trans_a, trans_b, m0, m1, n0, n1, K, alpha, A, lda, packed, B, ldb, source, beta, C, ldc);
     }
   });
 }
@@ -215,8 +231,9 @@ void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, 
     gemm_detail::scale_c(M, N, beta, C, ldc);
     return;
   }
-  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                            static_cast<const BSource<T>*>(nullptr), beta, C, ldc);
+  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, trans_b, M, N, K, alpha, A, lda,
+                            static_cast<const PackedA<T>*>(nullptr), B, ldb, static_cast<const BSource<T>*>(nullptr),
+                            beta, C, ldc);
 }
 
 // gemm() with op(B) (K x N) given by its packed panels (BSource) instead of a matrix: the
@@ -234,7 +251,48 @@ void gemm(bool trans_a, index_t M, index_t N, index_t K, T alpha, const T* A, in
     return;
   }
   gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, false, M, N, K, alpha, A, lda,
-                            static_cast<const T*>(nullptr), index_t{0}, &B, beta, C, ldc);
+                            static_cast<const PackedA<T>*>(nullptr), static_cast<const T*>(nullptr), index_t{0}, &B,
+                            beta, C, ldc);
+}
+
+// The values packed_a() writes for an M x K op(A), at the active micro-kernel's panel height.
+template <class T>
+std::size_t packed_a_size(index_t M, index_t K) {
+  const index_t MR = gemm_detail::active_kernel<T>().MR;
+  return static_cast<std::size_t>(gemm_detail::ceil_div(M, MR) * MR * K);
+}
+
+// op(A) (M x K) packed into dst (packed_a_size(M, K) values) as gemm_block packs it, slice by
+// slice of K: a GEMM given the result multiplies with the same panels, so the same bits, as
+// gemm() on A.
+template <class T>
+PackedA<T> pack_a(bool trans_a, index_t M, index_t K, const T* A, index_t lda, T* dst) {
+  INK_CHECK(ValueError, M >= 0 && K >= 0 && lda >= (trans_a ? M : K), "pack_a: bad size M=", M, " K=", K,
+            " lda=", lda);
+  const gemm_detail::KernelDesc<T>& k = gemm_detail::active_kernel<T>();
+  const index_t MR = k.MR, rows = gemm_detail::ceil_div(M, MR) * MR;
+  const index_t kc_max = gemm_detail::balanced_block(K, k.KC, 8);
+  for (index_t pc = 0; pc < K; pc += kc_max) {
+    const index_t kb = std::min(kc_max, K - pc);
+    for (index_t i = 0; i < M; i += MR)
+      k.pack_a(trans_a, A, lda, i, static_cast<int>(std::min(MR, M - i)), pc, kb, dst + pc * rows + i * kb);
+  }
+  return {dst, M, K, rows};
+}
+
+// gemm() with op(A) given packed (pack_a) and op(B) by its panels: C (A.M x N) = alpha * op(A)
+// * op(B) + beta * C, the same bits as gemm() on the matrices.
+template <class T>
+void gemm(const PackedA<T>& A, index_t N, T alpha, const BSource<T>& B, T beta, T* C, index_t ldc) {
+  INK_CHECK(ValueError, N >= 0 && ldc >= N, "gemm: bad N=", N, " or ldc=", ldc);
+  if (A.M == 0 || N == 0) return;
+  if (A.K == 0 || alpha == T(0)) {
+    gemm_detail::scale_c(A.M, N, beta, C, ldc);
+    return;
+  }
+  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), false, false, A.M, N, A.K, alpha,
+                            static_cast<const T*>(nullptr), index_t{0}, &A, static_cast<const T*>(nullptr), index_t{0},
+                            &B, beta, C, ldc);
 }
 
 // `batch` independent GEMMs with the same shapes; GEMM b reads A + b*stride_a, B + b*stride_b
