@@ -27,6 +27,7 @@
 #include "ink/kernels/conv_shape.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/gemm_transpose.hpp"
+#include "ink/kernels/vector_types.hpp"
 #include "ink/kernels/workspace.hpp"
 
 namespace ink::kernels::winograd {
@@ -310,29 +311,85 @@ INK_WINOGRAD_INLINE T weight_tap(const T* w, index_t K, index_t C, bool adjoint,
   return adjoint ? w[((p % K) * C + p / K) * 9 + (8 - e)] : w[p * 9 + e];
 }
 
-// U[xi][p] = (G g_p G^T)[xi] for the P = K * C weight pairs p = k * C + c of w [K][C][3][3], or,
-// with `adjoint`, for the pairs p = c * K + k of the flipped, transposed weights
-// w'[c][k][i][j] = w[k][c][2 - i][2 - j] (the backward-data convolution's). Vectors of pairs,
-// then one pair at a time for the last few.
+// A vector of src[l * stride], l = 0 .. lanes - 1 (stride * lanes < 2^31).
 template <class T>
-INK_TARGET_AVX2 void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
+INK_TARGET_AVX2 INK_WINOGRAD_INLINE typename Chunk<T>::type gather_lanes(const T* src, index_t stride) {
+  using Vec = typename Chunk<T>::type;
+  if constexpr (Chunk<T>::lanes == 8) {
+    const simd::i32x8 all = simd::i32x8{} == simd::i32x8{};
+    simd::i32x8 idx;
+    for (int l = 0; l < 8; ++l) idx[l] = static_cast<int>(l * stride);
+    return simd::mask_gather(Vec{}, src, idx, (Vec)all);
+  } else {
+    static_assert(Chunk<T>::lanes == 4, "AVX2 chunks hold 8 floats or 4 doubles");
+    const simd::i64x4 all = simd::i64x4{} == simd::i64x4{};
+    simd::i32x4 idx;
+    for (int l = 0; l < 4; ++l) idx[l] = static_cast<int>(l * stride);
+    return simd::mask_gather(Vec{}, src, idx, (Vec)all);
+  }
+}
+
+// U[xi][p] = (G g_p G^T)[xi] for the pairs of vector groups [first, last) of
+// weight_transform below: group q is the `lanes` pairs from q * lanes (the last group may be
+// short, done one pair at a time) or, when `by_rows` (the adjoint, K a multiple of 2 * lanes),
+// the pairs c * K + kb * 2 * lanes + h * lanes + l for q = (kb * C + c) * 2 + h: two vectors
+// per c, so that each 64-byte line of U is written whole.
+template <class T>
+INK_TARGET_AVX2 void weight_transform_groups(const T* w, index_t K, index_t C, bool adjoint, bool by_rows,
+                                             index_t first, index_t last, T* U) {
   using Vec = typename Chunk<T>::type;
   constexpr index_t lanes = Chunk<T>::lanes;
   const index_t P = K * C;
-  index_t p = 0;
-  for (; p + lanes <= P; p += lanes) {
-    Vec g[3][3] = {}, u[4][4];
-    for (int e = 0; e < 9; ++e)
-      for (index_t l = 0; l < lanes; ++l) g[e / 3][e % 3][l] = weight_tap(w, K, C, adjoint, p + l, e);
-    transform_2d<WeightTransform>(g, u);
-    for (int a = 0; a < 16; ++a) store(U + a * P + p, u[a / 4][a % 4]);
+  for (index_t q = first; q < last; ++q) {
+    const index_t c = q / 2 % C, k0 = (q / 2 / C) * 2 * lanes + q % 2 * lanes;
+    const index_t p = by_rows ? c * K + k0 : q * lanes;
+    if (p + lanes <= P) {
+      Vec g[3][3] = {}, u[4][4];
+      if (by_rows || !adjoint) {
+        // Lane l's taps: row k0 + l's, flipped (by_rows), or pair p + l's, one vector gather
+        // per tap (lane by lane, the scalar loads and the vector's reload from the stack cost
+        // about three times as much).
+        const T* src = by_rows ? w + (k0 * C + c) * 9 : w + p * 9;
+        const index_t stride = by_rows ? C * 9 : 9;
+        for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = gather_lanes(src + (by_rows ? 8 - e : e), stride);
+      } else {
+        for (int e = 0; e < 9; ++e)
+          for (index_t l = 0; l < lanes; ++l) g[e / 3][e % 3][l] = weight_tap(w, K, C, adjoint, p + l, e);
+      }
+      transform_2d<WeightTransform>(g, u);
+      for (int a = 0; a < 16; ++a) store(U + a * P + p, u[a / 4][a % 4]);
+      continue;
+    }
+    for (index_t r = p; r < P; ++r) {
+      T g[3][3], u[4][4];
+      for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = weight_tap(w, K, C, adjoint, r, e);
+      transform_2d<WeightTransform>(g, u);
+      for (int a = 0; a < 16; ++a) U[a * P + r] = u[a / 4][a % 4];
+    }
   }
-  for (; p < P; ++p) {
-    T g[3][3], u[4][4];
-    for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = weight_tap(w, K, C, adjoint, p, e);
-    transform_2d<WeightTransform>(g, u);
-    for (int a = 0; a < 16; ++a) U[a * P + p] = u[a / 4][a % 4];
-  }
+}
+
+// U[xi][p] = (G g_p G^T)[xi] for the P = K * C weight pairs p = k * C + c of w [K][C][3][3], or,
+// with `adjoint`, for the pairs p = c * K + k of the flipped, transposed weights
+// w'[c][k][i][j] = w[k][c][2 - i][2 - j] (the backward-data convolution's). U holds 16 values
+// per pair (16 MiB for 512 x 512 channels), so large transforms are split between the threads
+// (each pair's values do not depend on the split). A vector of the adjoint's pairs is `lanes`
+// consecutive k at one c, each lane a different row of w; the vectors are taken two at a time
+// (a 64-byte line of U), c after c for one block of rows, whose lines of w then stay in L1,
+// rather than in pair order, which read a line from every one of the K rows for each vector and
+// divided by K for every tap (docs/kernels.md, tuning log 33).
+template <class T>
+void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
+  constexpr index_t lanes = Chunk<T>::lanes;
+  const bool by_rows = adjoint && K % (2 * lanes) == 0;
+  const index_t groups = conv_detail::ceil_div(K * C, lanes);
+  // Whole blocks of rows per thread when by_rows. Split only from 32 Ki pairs (16 Ki per
+  // thread, about 0.2 ms of work; 512 x 512 channels are 256 Ki), so that a small transform
+  // does not wake the second thread for microseconds of work.
+  const index_t unit = by_rows ? 2 * C : 1, grain = std::max<index_t>(1, 16384 / (lanes * unit));
+  parallel_for(0, groups / unit, grain, [&](index_t b, index_t e) {
+    weight_transform_groups(w, K, C, adjoint, by_rows, b * unit, std::min(groups, e * unit), U);
+  });
 }
 
 // dw[p][3][3] = (G^T dU_p G) for the pairs p = k * C + c of dU[xi][p].
