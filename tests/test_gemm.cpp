@@ -255,6 +255,8 @@ TEMPLATE_TEST_CASE("gemm on a packed A equals gemm on A, bitwise, at 1 and 2 thr
         Problem<TestType> p(ta, false, s.M, s.N, s.K, TestType(1.25), TestType(-0.5), rng, 3);
         std::vector<TestType> packed(kernels::packed_a_size<TestType>(s.M, s.K));
         const kernels::PackedA<TestType> a = kernels::pack_a(ta, s.M, s.K, p.A.data(), p.lda, packed.data());
+        // A itself is NaN in the call that takes its packed panels, so a read of it would show.
+        const std::vector<TestType> poisoned(p.A.size(), std::numeric_limits<TestType>::quiet_NaN());
         const MatrixPanels<TestType> panels{p.B.data(), p.ldb};
         const kernels::BSource<TestType> source{&MatrixPanels<TestType>::pack, &panels};
         for (int threads : {1, 2}) {
@@ -262,7 +264,7 @@ TEMPLATE_TEST_CASE("gemm on a packed A equals gemm on A, bitwise, at 1 and 2 thr
           std::vector<TestType> want = p.C, got = p.C;
           gemm<TestType>(ta, false, s.M, s.N, s.K, p.alpha, p.A.data(), p.lda, p.B.data(), p.ldb, p.beta,
                          want.data(), p.ldc);
-          gemm<TestType>(a, s.N, p.alpha, source, p.beta, got.data(), p.ldc);
+          gemm<TestType>(ta, s.M, s.N, s.K, p.alpha, poisoned.data(), p.lda, source, p.beta, got.data(), p.ldc, &a);
           INFO(describe(isa, ta, false, s.M, s.N, s.K, 1.25, -0.5) << " threads=" << threads);
           CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(TestType)) == 0);
         }

@@ -59,7 +59,9 @@ INK_COLD inline Isa isa_from_environment() {
                     isa_name(best_supported_isa()), ")");
   return isa;
 }
-inline Isa& active_isa_slot() {
+// Not inlined: its guarded static (acquire, release, an exception path) was copied into each
+// of the ~20 kernels that dispatch on the ISA in a program that trains a CNN.
+[[gnu::noinline]] inline Isa& active_isa_slot() {
   static Isa isa = isa_from_environment();
   return isa;
 }

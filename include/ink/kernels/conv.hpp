@@ -96,7 +96,8 @@ void scatter_images(const T* src, index_t m, index_t channels, index_t L, T* dst
 template <class T>
 class PackedWeights {
  public:
-  PackedWeights(const T* w, const Conv2dShape& s, bool transposed) {
+  // Not inlined: it is one call per convolution, from the forward and backward-data kernels.
+  [[gnu::noinline]] PackedWeights(const T* w, const Conv2dShape& s, bool transposed) {
     const index_t Cg = s.out_per_group(), Pg = s.patch_per_group();
     const index_t M = transposed ? Pg : Cg, K = transposed ? Cg : Pg;
     per_group_ = packed_a_size<T>(M, K);
@@ -139,9 +140,9 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
       const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), oy0, oy1);
       for (index_t gi = 0; gi < G; ++gi) {
         const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
-        const BSource<T> source{&pack_patch_panels<T>, &b};
-        if (packed) gemm(packed->group(gi), n, T(1), source, T(0), out + gi * Cg * ld, ld);
-        else gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, source, T(0), out + gi * Cg * ld, ld);
+        const PackedA<T> a = packed ? packed->group(gi) : PackedA<T>{};
+        gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
+             out + gi * Cg * ld, ld, packed ? &a : nullptr);
       }
       return;
     }
@@ -206,9 +207,9 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) 
           for (index_t l = 0; l < L; ++l) offsets[Cg + j * L + l] = static_cast<std::int32_t>(j * s.output_size() + l);
         for (index_t gi = 0; gi < G; ++gi) {
           const PatchPanels<T> b{dyi + gi * Cg * L, offsets, offsets + Cg};
-          const BSource<T> source{&pack_patch_panels<T>, &b};
-          if (packed) gemm(packed->group(gi), n, T(1), source, T(0), cols + gi * Pg * n, n);
-          else gemm(true, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, source, T(0), cols + gi * Pg * n, n);
+          const PackedA<T> a = packed ? packed->group(gi) : PackedA<T>{};
+          gemm(true, Pg, n, Cg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),
+               cols + gi * Pg * n, n, packed ? &a : nullptr);
         }
       } else {
         T* grad = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(s.out_channels * n));

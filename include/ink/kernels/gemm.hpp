@@ -94,7 +94,6 @@ struct BSource {
 template <class T>
 struct PackedA {
   const T* panels;
-  index_t M, K;
   index_t rows;  // M rounded up to a multiple of MR
 };
 
@@ -236,39 +235,19 @@ void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, T alpha, 
                             beta, C, ldc);
 }
 
-// gemm() with op(B) (K x N) given by its packed panels (BSource) instead of a matrix: the
-// same blocking, split and micro-kernel, so the same bits as gemm() on the matrix the panels
-// hold.
-template <class T>
-void gemm(bool trans_a, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const BSource<T>& B,
-          T beta, T* C, index_t ldc) {
-  INK_CHECK(ValueError, M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
-  INK_CHECK(ValueError, lda >= (trans_a ? M : K) && ldc >= N, "gemm: leading dimension too small (lda=", lda,
-            " ldc=", ldc, ")");
-  if (M == 0 || N == 0) return;
-  if (K == 0 || alpha == T(0)) {
-    gemm_detail::scale_c(M, N, beta, C, ldc);
-    return;
-  }
-  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, false, M, N, K, alpha, A, lda,
-                            static_cast<const PackedA<T>*>(nullptr), static_cast<const T*>(nullptr), index_t{0}, &B,
-                            beta, C, ldc);
-}
-
-// The values packed_a() writes for an M x K op(A), at the active micro-kernel's panel height.
+// The values pack_a() writes for an M x K op(A), at the active micro-kernel's panel height.
 template <class T>
 std::size_t packed_a_size(index_t M, index_t K) {
   const index_t MR = gemm_detail::active_kernel<T>().MR;
   return static_cast<std::size_t>(gemm_detail::ceil_div(M, MR) * MR * K);
 }
 
-// op(A) (M x K) packed into dst (packed_a_size(M, K) values) as gemm_block packs it, slice by
-// slice of K: a GEMM given the result multiplies with the same panels, so the same bits, as
-// gemm() on A.
+// op(A) (M x K, leading dimension lda >= its row length) packed into dst (packed_a_size(M, K)
+// values) as gemm_block packs it, slice by slice of K: a GEMM given the result multiplies with
+// the same panels, so the same bits, as gemm() on A. Sizes unchecked (the GEMM that takes
+// the result checks its own).
 template <class T>
 PackedA<T> pack_a(bool trans_a, index_t M, index_t K, const T* A, index_t lda, T* dst) {
-  INK_CHECK(ValueError, M >= 0 && K >= 0 && lda >= (trans_a ? M : K), "pack_a: bad size M=", M, " K=", K,
-            " lda=", lda);
   const gemm_detail::KernelDesc<T>& k = gemm_detail::active_kernel<T>();
   const index_t MR = k.MR, rows = gemm_detail::ceil_div(M, MR) * MR;
   const index_t kc_max = gemm_detail::balanced_block(K, k.KC, 8);
@@ -277,22 +256,26 @@ PackedA<T> pack_a(bool trans_a, index_t M, index_t K, const T* A, index_t lda, T
     for (index_t i = 0; i < M; i += MR)
       k.pack_a(trans_a, A, lda, i, static_cast<int>(std::min(MR, M - i)), pc, kb, dst + pc * rows + i * kb);
   }
-  return {dst, M, K, rows};
+  return {dst, rows};
 }
 
-// gemm() with op(A) given packed (pack_a) and op(B) by its panels: C (A.M x N) = alpha * op(A)
-// * op(B) + beta * C, the same bits as gemm() on the matrices.
+// gemm() with op(B) (K x N) given by its packed panels (BSource) instead of a matrix: the
+// same blocking, split and micro-kernel, so the same bits as gemm() on the matrix the panels
+// hold. With `packed` (pack_a of this op(A), M x K) the frame reads A's panels from it instead
+// of packing A, again the same bits.
 template <class T>
-void gemm(const PackedA<T>& A, index_t N, T alpha, const BSource<T>& B, T beta, T* C, index_t ldc) {
-  INK_CHECK(ValueError, N >= 0 && ldc >= N, "gemm: bad N=", N, " or ldc=", ldc);
-  if (A.M == 0 || N == 0) return;
-  if (A.K == 0 || alpha == T(0)) {
-    gemm_detail::scale_c(A.M, N, beta, C, ldc);
+void gemm(bool trans_a, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda, const BSource<T>& B,
+          T beta, T* C, index_t ldc, const PackedA<T>* packed = nullptr) {
+  INK_CHECK(ValueError, M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
+  INK_CHECK(ValueError, lda >= (trans_a ? M : K) && ldc >= N, "gemm: leading dimension too small (lda=", lda,
+            " ldc=", ldc, ")");
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) {
+    gemm_detail::scale_c(M, N, beta, C, ldc);
     return;
   }
-  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), false, false, A.M, N, A.K, alpha,
-                            static_cast<const T*>(nullptr), index_t{0}, &A, static_cast<const T*>(nullptr), index_t{0},
-                            &B, beta, C, ldc);
+  gemm_detail::gemm_blocked(gemm_detail::active_kernel<T>(), trans_a, false, M, N, K, alpha, A, lda, packed,
+                            static_cast<const T*>(nullptr), index_t{0}, &B, beta, C, ldc);
 }
 
 // `batch` independent GEMMs with the same shapes; GEMM b reads A + b*stride_a, B + b*stride_b

@@ -21,6 +21,7 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "ink/core/config.hpp"
 #include "ink/core/cpu_features.hpp"
@@ -311,20 +312,18 @@ INK_WINOGRAD_INLINE T weight_tap(const T* w, index_t K, index_t C, bool adjoint,
   return adjoint ? w[((p % K) * C + p / K) * 9 + (8 - e)] : w[p * 9 + e];
 }
 
-// A vector of src[l * stride], l = 0 .. lanes - 1 (stride * lanes < 2^31).
+// A vector of src[idx[l]], l = 0 .. lanes - 1.
 template <class T>
-INK_TARGET_AVX2 INK_WINOGRAD_INLINE typename Chunk<T>::type gather_lanes(const T* src, index_t stride) {
+using LaneIndex = std::conditional_t<Chunk<T>::lanes == 8, simd::i32x8, simd::i32x4>;
+template <class T>
+INK_TARGET_AVX2 INK_WINOGRAD_INLINE typename Chunk<T>::type gather_lanes(const T* src, LaneIndex<T> idx) {
   using Vec = typename Chunk<T>::type;
   if constexpr (Chunk<T>::lanes == 8) {
     const simd::i32x8 all = simd::i32x8{} == simd::i32x8{};
-    simd::i32x8 idx;
-    for (int l = 0; l < 8; ++l) idx[l] = static_cast<int>(l * stride);
     return simd::mask_gather(Vec{}, src, idx, (Vec)all);
   } else {
     static_assert(Chunk<T>::lanes == 4, "AVX2 chunks hold 8 floats or 4 doubles");
     const simd::i64x4 all = simd::i64x4{} == simd::i64x4{};
-    simd::i32x4 idx;
-    for (int l = 0; l < 4; ++l) idx[l] = static_cast<int>(l * stride);
     return simd::mask_gather(Vec{}, src, idx, (Vec)all);
   }
 }
@@ -333,7 +332,9 @@ INK_TARGET_AVX2 INK_WINOGRAD_INLINE typename Chunk<T>::type gather_lanes(const T
 // weight_transform below: group q is the `lanes` pairs from q * lanes (the last group may be
 // short, done one pair at a time) or, when `by_rows` (the adjoint, K a multiple of 2 * lanes),
 // the pairs c * K + kb * 2 * lanes + h * lanes + l for q = (kb * C + c) * 2 + h: two vectors
-// per c, so that each 64-byte line of U is written whole.
+// per c, so that each 64-byte line of U is written whole. Each tap of a vector is one gather
+// (lane by lane, the scalar loads and the vector's reload from the stack cost about three
+// times as much).
 template <class T>
 INK_TARGET_AVX2 void weight_transform_groups(const T* w, index_t K, index_t C, bool adjoint, bool by_rows,
                                              index_t first, index_t last, T* U) {
@@ -344,18 +345,13 @@ INK_TARGET_AVX2 void weight_transform_groups(const T* w, index_t K, index_t C, b
     const index_t c = q / 2 % C, k0 = (q / 2 / C) * 2 * lanes + q % 2 * lanes;
     const index_t p = by_rows ? c * K + k0 : q * lanes;
     if (p + lanes <= P) {
-      Vec g[3][3] = {}, u[4][4];
-      if (by_rows || !adjoint) {
-        // Lane l's taps: row k0 + l's, flipped (by_rows), or pair p + l's, one vector gather
-        // per tap (lane by lane, the scalar loads and the vector's reload from the stack cost
-        // about three times as much).
-        const T* src = by_rows ? w + (k0 * C + c) * 9 : w + p * 9;
-        const index_t stride = by_rows ? C * 9 : 9;
-        for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = gather_lanes(src + (by_rows ? 8 - e : e), stride);
-      } else {
-        for (int e = 0; e < 9; ++e)
-          for (index_t l = 0; l < lanes; ++l) g[e / 3][e % 3][l] = weight_tap(w, K, C, adjoint, p + l, e);
-      }
+      // Lane l's taps start at w + idx[l] (flipped for the adjoint): row k0 + l's at column c
+      // (by_rows, no division by K), pair p + l's, or the adjoint pair p + l's.
+      LaneIndex<T> idx;
+      for (index_t l = 0; l < lanes; ++l)
+        idx[l] = static_cast<int>(9 * (by_rows ? (k0 + l) * C + c : adjoint ? (p + l) % K * C + (p + l) / K : p + l));
+      Vec g[3][3], u[4][4];
+      for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = gather_lanes<T>(w + (adjoint ? 8 - e : e), idx);
       transform_2d<WeightTransform>(g, u);
       for (int a = 0; a < 16; ++a) store(U + a * P + p, u[a / 4][a % 4]);
       continue;
