@@ -196,20 +196,17 @@ struct PatchMatrix {
     padded = reinterpret_cast<T*>(base);
     tap = reinterpret_cast<std::int32_t*>(base + padded_bytes);
     pos = reinterpret_cast<std::int32_t*>(base + padded_bytes + tap_bytes);
+    // Zeros first, one fill for all planes, then the image rows over them: one copy per row
+    // instead of a fill, a copy and a fill (three library calls per row of 14 values for h's
+    // 14x14 images; docs/kernels.md, tuning log 34).
     const index_t first_y = oy_begin * g.stride_h - g.pad_h;
+    const index_t y0 = std::max<index_t>(first_y, 0), y1 = std::min(first_y + R, g.height);
+    std::fill(padded, padded + m * C * plane, T(0));
     for (index_t img = 0; img < m; ++img)
       for (index_t c = 0; c < C; ++c)
-        for (index_t r = 0; r < R; ++r) {
-          T* d = padded + (img * C + c) * plane + r * Wp;
-          const index_t y = first_y + r;
-          if (y < 0 || y >= g.height) {
-            std::fill(d, d + Wp, T(0));
-            continue;
-          }
-          std::fill(d, d + g.pad_w, T(0));
-          std::copy_n(x + img * image_stride + (c * g.height + y) * g.width, g.width, d + g.pad_w);
-          std::fill(d + g.pad_w + g.width, d + Wp, T(0));
-        }
+        for (index_t y = y0; y < y1; ++y)
+          std::copy_n(x + img * image_stride + (c * g.height + y) * g.width, g.width,
+                      padded + (img * C + c) * plane + (y - first_y) * Wp + g.pad_w);
     for (index_t c = 0; c < C; ++c)
       for (index_t i = 0; i < g.kernel_h; ++i)
         for (index_t j = 0; j < g.kernel_w; ++j)
