@@ -20,6 +20,7 @@
 // weight gradient is summed in fixed chunks of units added in order.
 #pragma once
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 
@@ -330,7 +331,8 @@ INK_TARGET_AVX2 INK_WINOGRAD_INLINE typename Chunk<T>::type gather_lanes(const T
 
 // U[xi][p] = (G g_p G^T)[xi] for the pairs of vector groups [first, last) of
 // weight_transform below: group q is the `lanes` pairs from q * lanes (the last group may be
-// short, done one pair at a time) or, when `by_rows` (the adjoint, K a multiple of 2 * lanes),
+// short, done one pair at a time, as every group of a weight too large for 32-bit gather
+// indices) or, when `by_rows` (the adjoint, K a multiple of 2 * lanes),
 // the pairs c * K + kb * 2 * lanes + h * lanes + l for q = (kb * C + c) * 2 + h: two vectors
 // per c, so that each 64-byte line of U is written whole. Each tap of a vector is one gather
 // (lane by lane, the scalar loads and the vector's reload from the stack cost about three
@@ -341,10 +343,12 @@ INK_TARGET_AVX2 void weight_transform_groups(const T* w, index_t K, index_t C, b
   using Vec = typename Chunk<T>::type;
   constexpr index_t lanes = Chunk<T>::lanes;
   const index_t P = K * C;
+  // The gathers' indices are 32-bit offsets from w (9 P values); beyond that, pair by pair.
+  const bool gather = 9 * P <= INT32_MAX;
   for (index_t q = first; q < last; ++q) {
     const index_t c = q / 2 % C, k0 = (q / 2 / C) * 2 * lanes + q % 2 * lanes;
     const index_t p = by_rows ? c * K + k0 : q * lanes;
-    if (p + lanes <= P) {
+    if (gather && p + lanes <= P) {
       // Lane l's taps start at w + idx[l] (flipped for the adjoint): row k0 + l's at column c
       // (by_rows, no division by K), pair p + l's, or the adjoint pair p + l's.
       LaneIndex<T> idx;
@@ -356,7 +360,7 @@ INK_TARGET_AVX2 void weight_transform_groups(const T* w, index_t K, index_t C, b
       for (int a = 0; a < 16; ++a) store(U + a * P + p, u[a / 4][a % 4]);
       continue;
     }
-    for (index_t r = p; r < P; ++r) {
+    for (index_t r = p; r < std::min(P, p + lanes); ++r) {
       T g[3][3], u[4][4];
       for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = weight_tap(w, K, C, adjoint, r, e);
       transform_2d<WeightTransform>(g, u);
