@@ -101,19 +101,15 @@ class PackedWeights {
     const index_t Cg = s.out_per_group(), Pg = s.patch_per_group();
     const index_t M = transposed ? Pg : Cg, K = transposed ? Cg : Pg;
     per_group_ = packed_a_size<T>(M, K);
-    T* dst = thread_workspace().get<T>(kSlotShared0, per_group_ * static_cast<std::size_t>(s.groups));
-    for (index_t gi = 0; gi < s.groups; ++gi) first_ = pack_a(transposed, M, K, w + gi * Cg * Pg, Pg, dst + gi * per_group_);
-    first_.panels = dst;
+    data_ = thread_workspace().get<T>(kSlotShared0, per_group_ * static_cast<std::size_t>(s.groups));
+    for (index_t gi = 0; gi < s.groups; ++gi) rows_ = pack_a(transposed, M, K, w + gi * Cg * Pg, Pg, data_ + gi * per_group_).rows;
   }
-  PackedA<T> group(index_t gi) const {
-    PackedA<T> a = first_;
-    a.panels += gi * per_group_;
-    return a;
-  }
+  PackedA<T> group(index_t gi) const { return {data_ + gi * per_group_, rows_}; }
 
  private:
-  PackedA<T> first_{};
+  T* data_ = nullptr;
   std::size_t per_group_ = 0;
+  index_t rows_ = 0;
 };
 
 }  // namespace conv_detail

@@ -99,6 +99,22 @@ struct PackedA {
 
 namespace gemm_detail {
 
+// The depth of the K slices the frame cuts: a function of K alone, so that pack_a() below and
+// gemm_block cut the same slices.
+template <class T>
+index_t slice_depth(const KernelDesc<T>& k, index_t K) {
+  return balanced_block(K, k.KC, 8);
+}
+
+// Rows [first, last) of op(A), columns [k0, k0 + kc) (one K slice), packed into panels of MR
+// rows: row first + i's panel at dst + i * kc (i a multiple of MR), the last one zero-padded.
+template <class T>
+void pack_a_rows(const KernelDesc<T>& k, bool trans_a, const T* A, index_t lda, index_t first, index_t last,
+                 index_t k0, index_t kc, T* dst) {
+  for (index_t i = first; i < last; i += k.MR)
+    k.pack_a(trans_a, A, lda, i, static_cast<int>(std::min<index_t>(k.MR, last - i)), k0, kc, dst + (i - first) * kc);
+}
+
 // Rows [m0, m1) x columns [n0, n1) of C on the calling thread, with micro-kernel k; A's panels
 // from `packed` when given (m0 is then a multiple of MR, as every split makes it), else packed
 // from A; B's panels from `source` when given, else packed from B.
@@ -113,7 +129,7 @@ void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, 
                 index_t K, T alpha, const T* A, index_t lda, const PackedA<T>* packed, const T* B, index_t ldb,
                 const BSource<T>* source, T beta, T* C, index_t ldc) {
   const index_t MR = k.MR, NR = k.NR;
-  const index_t kc_max = balanced_block(K, k.KC, 8);
+  const index_t kc_max = slice_depth(k, K);
   const index_t mc_max = balanced_block(m1 - m0, k.MC, MR);
   const index_t nc_max = balanced_block(n1 - n0, k.NC, NR);
   Workspace& ws = thread_workspace();
@@ -125,9 +141,7 @@ void gemm_block(const KernelDesc<T>& k, bool trans_a, bool trans_b, index_t m0, 
       const index_t kb = std::min(kc_max, K - pc);
       const T* ap = a_buffer;
       if (packed) ap = packed->panels + pc * packed->rows + ic * kb;
-      else
-        for (index_t ir = 0; ir < mb; ir += MR)
-          k.pack_a(trans_a, A, lda, ic + ir, static_cast<int>(std::min(MR, mb - ir)), pc, kb, a_buffer + ir * kb);
+      else pack_a_rows(k, trans_a, A, lda, ic, ic + mb, pc, kb, a_buffer);
       const T beta_now = pc == 0 ? beta : T(1);  // later K slices accumulate onto C
       for (index_t jc = n0; jc < n1; jc += nc_max) {
         const index_t nb = std::min(nc_max, n1 - jc);
@@ -249,13 +263,9 @@ std::size_t packed_a_size(index_t M, index_t K) {
 template <class T>
 PackedA<T> pack_a(bool trans_a, index_t M, index_t K, const T* A, index_t lda, T* dst) {
   const gemm_detail::KernelDesc<T>& k = gemm_detail::active_kernel<T>();
-  const index_t MR = k.MR, rows = gemm_detail::ceil_div(M, MR) * MR;
-  const index_t kc_max = gemm_detail::balanced_block(K, k.KC, 8);
-  for (index_t pc = 0; pc < K; pc += kc_max) {
-    const index_t kb = std::min(kc_max, K - pc);
-    for (index_t i = 0; i < M; i += MR)
-      k.pack_a(trans_a, A, lda, i, static_cast<int>(std::min(MR, M - i)), pc, kb, dst + pc * rows + i * kb);
-  }
+  const index_t rows = gemm_detail::ceil_div(M, k.MR) * k.MR, kc_max = gemm_detail::slice_depth(k, K);
+  for (index_t pc = 0; pc < K; pc += kc_max)
+    gemm_detail::pack_a_rows(k, trans_a, A, lda, 0, M, pc, std::min(kc_max, K - pc), dst + pc * rows);
   return {dst, rows};
 }
 

@@ -306,11 +306,15 @@ INK_WINOGRAD_VERSIONS(grad_output_transform, (const T* stage, index_t rows, inde
                       (stage, rows, tw, Kp, Yg, Tb))
 #undef INK_WINOGRAD_VERSIONS
 
-// Tap e = i * 3 + j of weight pair p: w[p][e], or for the adjoint pairs p = c * K + k the
-// flipped w[k][c][8 - e].
+// Where weight pair p's 9 taps start in w: w[p], or for the adjoint pairs p = c * K + k,
+// w[k][c] (read flipped, tap 8 - e for e).
+INK_WINOGRAD_INLINE index_t pair_offset(index_t K, index_t C, bool adjoint, index_t p) {
+  return 9 * (adjoint ? (p % K) * C + p / K : p);
+}
+// Tap e = i * 3 + j of weight pair p: w[p][e], or for the adjoint pairs the flipped w[k][c][8 - e].
 template <class T>
 INK_WINOGRAD_INLINE T weight_tap(const T* w, index_t K, index_t C, bool adjoint, index_t p, int e) {
-  return adjoint ? w[((p % K) * C + p / K) * 9 + (8 - e)] : w[p * 9 + e];
+  return w[pair_offset(K, C, adjoint, p) + (adjoint ? 8 - e : e)];
 }
 
 // A vector of src[idx[l]], l = 0 .. lanes - 1.
@@ -353,7 +357,7 @@ INK_TARGET_AVX2 void weight_transform_groups(const T* w, index_t K, index_t C, b
       // (by_rows, no division by K), pair p + l's, or the adjoint pair p + l's.
       LaneIndex<T> idx;
       for (index_t l = 0; l < lanes; ++l)
-        idx[l] = static_cast<int>(9 * (by_rows ? (k0 + l) * C + c : adjoint ? (p + l) % K * C + (p + l) / K : p + l));
+        idx[l] = static_cast<int>(by_rows ? 9 * ((k0 + l) * C + c) : pair_offset(K, C, adjoint, p + l));
       Vec g[3][3], u[4][4];
       for (int e = 0; e < 9; ++e) g[e / 3][e % 3] = gather_lanes<T>(w + (adjoint ? 8 - e : e), idx);
       transform_2d<WeightTransform>(g, u);
