@@ -121,6 +121,11 @@ std::vector<Conv2dShape> chosen_shapes() {
       shape(2, 6, 12, 10, 9, 3, 1, 2, 2, 3),  // dilation and groups
       shape(5, 1, 28, 28, 3, 5, 1, 2),        // one input channel
       shape(1, 3, 33, 35, 2, 9, 1, 4),        // 9x9, three channels
+      // the stride-1 forward with the patch matrix read in place (patch_rows.hpp): output rows
+      // of 100 (two full 48-wide tiles and a partial one), 11 output channels (a partial A
+      // panel), a patch of 3 K slices (67 x 9 = 603), rows at stride 2 and columns at stride 1
+      shape(2, 3, 20, 100, 11, 5, 1, 2),
+      Conv2dShape{1, Window2d{67, 13, 61, 3, 3, 2, 1, 1, 1, 1, 1}, 13, 1},
       // weight gradients of short patches (dot products): 9 taps under 17 channels, 16 taps
       // of a 4x4 stride-2 window under 20, a banded batch of one with 2 x 9 taps under 41
       shape(6, 1, 12, 12, 17, 3, 1, 1),

@@ -20,12 +20,14 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "ink/core/parallel.hpp"
 #include "ink/kernels/conv_shape.hpp"
 #include "ink/kernels/gemm.hpp"
 #include "ink/kernels/im2col.hpp"
 #include "ink/kernels/patch_pack.hpp"
+#include "ink/kernels/patch_rows.hpp"
 #include "ink/kernels/weight_grad_dot.hpp"
 #include "ink/kernels/winograd.hpp"
 #include "ink/kernels/workspace.hpp"
@@ -124,10 +126,15 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const index_t G = s.groups, Cg = s.out_per_group(), Pg = s.patch_per_group();
   const conv_detail::Tiling t = conv_detail::tiling(s);
   const index_t bands = t.samples > 1 ? 1 : conv_detail::ceil_div(oh, t.rows);
+  const index_t units = t.samples > 1 ? t.tiles : s.batch * bands;
+  // At stride 1 the patch matrix is read in place (patch_rows.hpp) when the units alone keep
+  // the threads busy: its GEMMs run on one thread each.
+  const bool in_place = !s.pointwise() && patch_rows_applies<T>(g) &&
+                        (get_num_threads() == 1 || omp_in_parallel() || conv_detail::units_split(units));
   // w packed once when more than one tile or band multiplies with it (a pointwise convolution
-  // of large images multiplies each image without `multiply`).
+  // of large images multiplies each image without `multiply`), or for the in-place GEMM.
   std::optional<conv_detail::PackedWeights<T>> packed;
-  if (t.samples > 1 ? t.tiles > 1 : !s.pointwise() && s.batch * bands > 1) packed.emplace(w, s, false);
+  if (in_place || (t.samples > 1 ? t.tiles > 1 : !s.pointwise() && units > 1)) packed.emplace(w, s, false);
   // out (group gi's Cg rows ld * gi * Cg apart, rows ld apart) = w times the patch matrix of
   // images [i0, i0 + m), output rows [oy0, oy1) of each, side by side.
   auto multiply = [&](index_t i0, index_t m, index_t oy0, index_t oy1, T* out, index_t ld) {
@@ -135,6 +142,13 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
     if (PatchMatrix<T>::fits(g, m, oy1 - oy0)) {
       const PatchMatrix<T> pm(x + i0 * s.input_size(), g, m, s.input_size(), oy0, oy1);
       for (index_t gi = 0; gi < G; ++gi) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (in_place) {
+            patch_rows_gemm(packed->group(gi), Cg, Pg, pm.padded, pm.tap + gi * Pg, pm.pos, m * (oy1 - oy0), ow,
+                            out + gi * Cg * ld, ld);
+            continue;
+          }
+        }
         const PatchPanels<T> b{pm.padded, pm.tap + gi * Pg, pm.pos};
         const PackedA<T> a = packed ? packed->group(gi) : PackedA<T>{};
         gemm(false, Cg, n, Pg, T(1), w + gi * Cg * Pg, Pg, BSource<T>{&pack_patch_panels<T>, &b}, T(0),

@@ -38,14 +38,20 @@ namespace conv_detail {
 
 inline index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 
-// Runs one(u) for u in [0, units): split between the threads when every thread gets a fair
-// share (at least as many units as threads, and either a multiple of the thread count or at
-// least four per thread), else in turn on the calling thread, whose GEMMs then split instead.
-// Which thread runs a unit never changes a result: a unit's arithmetic is fixed by the shape.
+// Whether for_each_unit splits `units` between the threads: when every thread gets a fair share
+// (at least as many units as threads, and either a multiple of the thread count or at least
+// four per thread).
+inline bool units_split(index_t units) {
+  const index_t threads = get_num_threads();
+  return threads > 1 && units >= threads && (units % threads == 0 || units >= 4 * threads);
+}
+
+// Runs one(u) for u in [0, units): split between the threads when units_split, else in turn
+// on the calling thread, whose GEMMs then split instead. Which thread runs a unit never
+// changes a result: a unit's arithmetic is fixed by the shape.
 template <class F>
 void for_each_unit(index_t units, F&& one) {
-  const index_t threads = get_num_threads();
-  if (threads > 1 && units >= threads && (units % threads == 0 || units >= 4 * threads)) {
+  if (units_split(units)) {
     parallel_for(0, units, 1, [&](index_t b, index_t e) {
       for (index_t u = b; u < e; ++u) one(u);
     });

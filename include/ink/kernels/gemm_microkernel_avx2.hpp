@@ -3,13 +3,13 @@
 // gemm.hpp, which packs the panels (gemm_pack.hpp) and picks this file at run time.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <utility>
 
 #include "ink/core/config.hpp"
 #include "ink/kernels/gemm_pack.hpp"
 #include "ink/kernels/gemm_transpose.hpp"
 #include "ink/kernels/vector_types.hpp"
-
 
 namespace ink::kernels::gemm_avx2 {
 
@@ -57,36 +57,26 @@ using simd::fmadd;
 INK_AVX2_INLINE simd::f32x8 mul(simd::f32x8 a, simd::f32x8 b) { return a * b; }
 INK_AVX2_INLINE simd::f64x4 mul(simd::f64x4 a, simd::f64x4 b) { return a * b; }
 
-// Same contract as gemm_avx512::micro_kernel: M rows x NV vectors of a tile from packed
-// panels, the top m <= M rows stored, `last` valid lanes in the last vector,
-// C = alpha * acc + beta * C.
-// Masked loads and stores (vmaskmov) are slow on AMD, so full vectors use plain ones.
-template <class T, int MR, int NR, int M, int NV>
-INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c,
-                                  index_t ldc, T alpha, T beta, int m, int last) {
+// One k step of the micro-kernels: NV vectors of B (bv) times M broadcasts of A into M x NV
+// accumulators.
+template <class T, int M, int NV>
+INK_AVX2_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T* a, const typename Vec<T>::reg (&bv)[NV]) {
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i) {
+    const typename Vec<T>::reg av = set1(a[i]);
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
+  }
+}
+
+// The micro-kernels' end: C = alpha * acc + beta * C for the top m rows, `last` lanes of the
+// last vector; beta == 0 writes C without reading it. Masked loads and stores (vmaskmov) are
+// slow on AMD, so full vectors use plain ones.
+template <class T, int M, int NV>
+INK_AVX2_INLINE void store_tile(const typename Vec<T>::reg (&acc)[M][NV], T* c, index_t ldc, T alpha, T beta, int m,
+                                int last) {
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
-  R acc[M][NV];
-#pragma GCC unroll 8
-  for (int i = 0; i < M; ++i)
-#pragma GCC unroll 2
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
-
-#pragma GCC unroll 4
-  for (index_t k = 0; k < kc; ++k) {
-    R bv[NV];
-#pragma GCC unroll 2
-    for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
-#pragma GCC unroll 8
-    for (int i = 0; i < M; ++i) {
-      const R av = set1(a[i]);
-#pragma GCC unroll 2
-      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
-    }
-    a += MR;
-    b += NR;
-  }
-
   const typename Vec<T>::lane_mask tail = lane_mask(static_cast<T*>(nullptr), last);
   const bool partial = last < L;
   const R va = set1(alpha), vb = set1(beta);
@@ -106,6 +96,56 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
       else store(ci + j * L, r);
     }
   }
+}
+
+// Same contract as gemm_avx512::micro_kernel: M rows x NV vectors of a tile from packed
+// panels, the top m <= M rows stored, `last` valid lanes in the last vector,
+// C = alpha * acc + beta * C.
+template <class T, int MR, int NR, int M, int NV>
+INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c,
+                                  index_t ldc, T alpha, T beta, int m, int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  R acc[M][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+#pragma GCC unroll 4
+  for (index_t k = 0; k < kc; ++k) {
+    R bv[NV];
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
+    k_step<T, M, NV>(acc, a, bv);
+    a += MR;
+    b += NR;
+  }
+  store_tile<T, M, NV>(acc, c, ldc, alpha, beta, m, last);
+}
+
+// Same contract as gemm_avx512::micro_kernel_rows: a full-height tile with row k of B the NV
+// vectors at b + rows[k] (the last one's lanes past `last` not read), alpha = 1.
+template <class T, int MR, int NV>
+INK_TARGET_AVX2 void micro_kernel_rows(index_t kc, const T* a, const T* b, const std::int32_t* rows, T* c,
+                                       index_t ldc, T beta, int m, int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  R acc[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  const typename Vec<T>::lane_mask tail = lane_mask(static_cast<T*>(nullptr), last);
+#pragma GCC unroll 1
+  for (index_t k = 0; k < kc; ++k, a += MR) {
+    const T* bk = b + rows[k];
+    R bv[NV];
+#pragma GCC unroll 2
+    for (int j = 0; j < NV - 1; ++j) bv[j] = load(bk + j * L);
+    bv[NV - 1] = load(bk + (NV - 1) * L, tail);
+    k_step<T, MR, NV>(acc, a, bv);
+  }
+  store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }
 
 #undef INK_AVX2_INLINE
@@ -140,6 +180,14 @@ struct Kernel {
   static constexpr std::array<std::array<Fn, NV>, 3> kTable = {
       row<kHeights[0]>(std::make_integer_sequence<int, NV>{}), row<kHeights[1]>(std::make_integer_sequence<int, NV>{}),
       row<kHeights[2]>(std::make_integer_sequence<int, NV>{})};
+
+  // micro_kernel_rows for NV = 1..2 vectors (instantiated only where a program uses it).
+  using RowsFn = void (*)(index_t, const T*, const T*, const std::int32_t*, T*, index_t, T, int, int);
+  template <int... V>
+  static constexpr std::array<RowsFn, NV> rows_table(std::integer_sequence<int, V...>) {
+    return {&micro_kernel_rows<T, MR, V + 1>...};
+  }
+  static constexpr std::array<RowsFn, NV> kRowsTable = rows_table(std::make_integer_sequence<int, NV>{});
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     gemm_pack::pack_a<MR>(trans, A, lda, i0, m, k0, kc, dst);

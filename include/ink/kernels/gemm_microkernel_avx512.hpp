@@ -4,6 +4,7 @@
 // file at run time.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <utility>
 
 #include "ink/core/config.hpp"
@@ -49,23 +50,41 @@ using simd::fmadd;
 INK_AVX512_INLINE simd::f32x16 mul(simd::f32x16 a, simd::f32x16 b) { return a * b; }
 INK_AVX512_INLINE simd::f64x8 mul(simd::f64x8 a, simd::f64x8 b) { return a * b; }
 
-// One k step of the micro-kernel: NV vectors of B times M broadcasts of A into M x NV
+// One k step of the micro-kernels: NV vectors of B (bv) times M broadcasts of A into M x NV
 // accumulators.
-template <class T, int MR, int NR, int M, int NV>
-INK_AVX512_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T*& a, const T*& b) {
-  using R = typename Vec<T>::reg;
-  constexpr int L = Vec<T>::lanes;
-  R bv[NV];
-#pragma GCC unroll 4
-  for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
+template <class T, int M, int NV>
+INK_AVX512_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T* a, const typename Vec<T>::reg (&bv)[NV]) {
 #pragma GCC unroll 16
   for (int i = 0; i < M; ++i) {
-    const R av = set1(a[i]);
+    const typename Vec<T>::reg av = set1(a[i]);
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
   }
-  a += MR;
-  b += NR;
+}
+
+// The micro-kernels' end: C = alpha * acc + beta * C for the top m rows, `last` lanes of the
+// last vector; beta == 0 writes C without reading it.
+template <class T, int M, int NV>
+INK_AVX512_INLINE void store_tile(const typename Vec<T>::reg (&acc)[M][NV], T* c, index_t ldc, T alpha, T beta, int m,
+                                  int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  const typename Vec<T>::mask full = static_cast<typename Vec<T>::mask>(~0u);
+  const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
+  const R va = set1(alpha), vb = set1(beta);
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i) {
+    if (i == m) break;
+    T* ci = c + i * ldc;
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) {
+      const typename Vec<T>::mask mk = j == NV - 1 ? tail : full;
+      R r = mul(acc[i][j], va);
+      // beta == 1 needs no case of its own: 1 * C is exact, so the FMA rounds once, as C + r.
+      if (beta != T(0)) r = fmadd(vb, load(ci + j * L, mk), r);
+      store(ci + j * L, r, mk);
+    }
+  }
 }
 
 // Computes M rows x NV vectors of a tile and stores the top m <= M rows, `last` lanes of the
@@ -109,25 +128,42 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
         for (int j = 0; j < NV; ++j) __builtin_prefetch(ci + j * 64, 0, 3);  // prefetcht0
         __builtin_prefetch(ci + NV * 64 - 1, 0, 3);  // C rows need not be 64-byte aligned
       }
-    k_step<T, MR, NR, M, NV>(acc, a, b);
-  }
-
-  const typename Vec<T>::mask full = static_cast<typename Vec<T>::mask>(~0u);
-  const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
-  const R va = set1(alpha), vb = set1(beta);
-#pragma GCC unroll 16
-  for (int i = 0; i < M; ++i) {
-    if (i == m) break;
-    T* ci = c + i * ldc;
+    R bv[NV];
 #pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) {
-      const typename Vec<T>::mask mk = j == NV - 1 ? tail : full;
-      R r = mul(acc[i][j], va);
-      // beta == 1 needs no case of its own: 1 * C is exact, so the FMA rounds once, as C + r.
-      if (beta != T(0)) r = fmadd(vb, load(ci + j * L, mk), r);
-      store(ci + j * L, r, mk);
-    }
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
+    k_step<T, M, NV>(acc, a, bv);
+    a += MR;
+    b += NR;
   }
+  store_tile<T, M, NV>(acc, c, ldc, alpha, beta, m, last);
+}
+
+// micro_kernel's full-height tile (MR rows computed, the top m stored) with B read where it
+// lies instead of from a packed panel: row k of the tile's B is the NV vectors at b + rows[k],
+// the last one's lanes past `last` not read. A stride-1 convolution's patch matrix is such a B
+// (patch_rows.hpp): along one output row each tap's values lie side by side in the padded
+// input, so the tile needs no packing. alpha = 1.
+template <class T, int MR, int NV>
+INK_TARGET_AVX512 void micro_kernel_rows(index_t kc, const T* a, const T* b, const std::int32_t* rows, T* c,
+                                         index_t ldc, T beta, int m, int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  R acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
+#pragma GCC unroll 1
+  for (index_t k = 0; k < kc; ++k, a += MR) {
+    const T* bk = b + rows[k];
+    R bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV - 1; ++j) bv[j] = load(bk + j * L);
+    bv[NV - 1] = load(bk + (NV - 1) * L, tail);
+    k_step<T, MR, NV>(acc, a, bv);
+  }
+  store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }
 
 // Packing of the two cases the GEMM's generic packers (gemm_pack.hpp, compiled for SSE2) left
@@ -211,6 +247,14 @@ struct Kernel {
   static constexpr std::array<std::array<Fn, NV>, 3> kTable = {
       row<kHeights[0]>(std::make_integer_sequence<int, NV>{}), row<kHeights[1]>(std::make_integer_sequence<int, NV>{}),
       row<kHeights[2]>(std::make_integer_sequence<int, NV>{})};
+
+  // micro_kernel_rows for NV = 1..3 vectors (instantiated only where a program uses it).
+  using RowsFn = void (*)(index_t, const T*, const T*, const std::int32_t*, T*, index_t, T, int, int);
+  template <int... V>
+  static constexpr std::array<RowsFn, NV> rows_table(std::integer_sequence<int, V...>) {
+    return {&micro_kernel_rows<T, MR, V + 1>...};
+  }
+  static constexpr std::array<RowsFn, NV> kRowsTable = rows_table(std::make_integer_sequence<int, NV>{});
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     // A full micro-panel of a non-transposed A is a transpose of 8 rows: in registers (A is
