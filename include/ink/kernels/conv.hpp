@@ -280,8 +280,20 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     if (dot) weight_grad_dot<T>({d, ldd, 0, Cg, cols, ldc, 0, Pg, k, 1}, acc);
     else gemm(false, true, Cg, Pg, k, T(1), d, ldd, cols, ldc, beta, acc, Pg);
   };
+  // At stride 1, when every unit goes through a PatchMatrix, the patch rows are read in place
+  // (patch_rows.hpp), whatever the thread count (its sums are not the GEMM's), split between
+  // the threads when the chunks are not. It sums each group's gradient transposed ([Pg][Cg]),
+  // and each chunk transposes its sum once at its end.
+  const bool in_place = !dot && patch_rows_applies<T>(g) && (t.samples > 1 || banded) &&
+                        PatchMatrix<T>::fits(g, t.samples, t.samples > 1 ? oh : t.rows);
+  const bool split = !conv_detail::units_split(chunks);
   auto accumulate_patches = [&](const T* d, index_t ldd, const PatchMatrix<T>& pm, index_t gi, index_t k, T beta,
                                 T* acc) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (in_place)
+        return patch_rows_weight_grad(d, ldd, Cg, pm.padded, pm.tap + gi * Pg, Pg, pm.pos, k / ow, ow, beta, acc,
+                                      split);
+    }
     const PatchPanels<T> b{pm.padded, pm.pos, pm.tap + gi * Pg};  // B(l, k): patch row k at position l
     gemm(false, Cg, Pg, k, T(1), d, ldd, BSource<T>{&pack_patch_panels<T>, &b}, beta, acc, Pg);
   };
@@ -300,10 +312,11 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
     for (index_t gi = 0; gi < G; ++gi) accumulate(d + gi * Cg * ldd, ldd, cols + gi * Pg * n, n, n, beta, acc + gi * Cg * Pg);
   };
   conv_detail::for_each_unit(chunks, [&](index_t c) {
-    T* acc = chunks > 1 ? partials + c * W : dw;
-    if (dot) std::fill(acc, acc + W, T(0));
+    T* const sum = chunks > 1 ? partials + c * W : dw;
+    if (dot) std::fill(sum, sum + W, T(0));
     const index_t first = units * c / chunks, last = units * (c + 1) / chunks;
     Workspace& ws = thread_workspace();
+    T* const acc = in_place ? ws.get<T>(kSlotCaller2, static_cast<std::size_t>(W)) : sum;
     if (dot && t.samples > 1) {  // the chunk's images, kDotImages at a time: dy read in place
       const index_t patches = G * Pg * L;
       for (index_t i0 = t.first(first); i0 < t.first(last); i0 += conv_detail::kDotImages) {
@@ -337,6 +350,13 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
       const index_t oy = (u % bands) * t.rows;  // a band of rows of one image; dy read in place
       multiply(xi, 1, oy, std::min(oy + t.rows, oh), dyi + oy * ow, L, beta, acc);
     }
+    if (in_place)
+      for (index_t gi = 0; gi < G; ++gi) {
+        const T* from = acc + gi * Cg * Pg;
+        T* to = sum + gi * Cg * Pg;
+        for (index_t i = 0; i < Cg; ++i)
+          for (index_t k = 0; k < Pg; ++k) to[i * Pg + k] = from[k * Cg + i];
+      }
   });
   if (chunks == 1) return;
   std::memcpy(dw, partials, static_cast<std::size_t>(W) * sizeof(T));

@@ -144,8 +144,8 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
 // (patch_rows.hpp): along one output row each tap's values lie side by side in the padded
 // input, so the tile needs no packing. alpha = 1.
 template <class T, int MR, int NV>
-INK_TARGET_AVX512 void micro_kernel_rows(index_t kc, const T* a, const T* b, const std::int32_t* rows, T* c,
-                                         index_t ldc, T beta, int m, int last) {
+INK_TARGET_AVX512 void micro_kernel_b_rows(index_t kc, const T* a, const T* b, const std::int32_t* rows, T* c,
+                                           index_t ldc, T beta, int m, int last) {
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[MR][NV];
@@ -162,6 +162,38 @@ INK_TARGET_AVX512 void micro_kernel_rows(index_t kc, const T* a, const T* b, con
     for (int j = 0; j < NV - 1; ++j) bv[j] = load(bk + j * L);
     bv[NV - 1] = load(bk + (NV - 1) * L, tail);
     k_step<T, MR, NV>(acc, a, bv);
+  }
+  store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
+}
+
+// The other operand in place: A(i, k) = a_rows[i][k] for the MR rows (all readable; the
+// rows past m are computed, not stored), B packed NR values per k as micro_kernel's. A
+// stride-1 convolution's weight gradient has such an A (patch_rows.hpp): patch row i along
+// the positions of one output row is consecutive in the padded input. alpha = 1.
+template <class T, int MR, int NR, int NV>
+INK_TARGET_AVX512 void micro_kernel_a_rows(index_t kc, const T* const* a_rows, const T* b, T* c, index_t ldc, T beta,
+                                           int m, int last) {
+  using R = typename Vec<T>::reg;
+  constexpr int L = Vec<T>::lanes;
+  R acc[MR][NV];
+  const T* a[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    a[i] = a_rows[i];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  }
+#pragma GCC unroll 1
+  for (index_t k = 0; k < kc; ++k, b += NR) {
+    R bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const R av = set1(a[i][k]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
+    }
   }
   store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }
@@ -248,13 +280,20 @@ struct Kernel {
       row<kHeights[0]>(std::make_integer_sequence<int, NV>{}), row<kHeights[1]>(std::make_integer_sequence<int, NV>{}),
       row<kHeights[2]>(std::make_integer_sequence<int, NV>{})};
 
-  // micro_kernel_rows for NV = 1..3 vectors (instantiated only where a program uses it).
-  using RowsFn = void (*)(index_t, const T*, const T*, const std::int32_t*, T*, index_t, T, int, int);
+  // micro_kernel_b_rows for NV = 1..3 vectors (instantiated only where a program uses it).
+  using BRowsFn = void (*)(index_t, const T*, const T*, const std::int32_t*, T*, index_t, T, int, int);
   template <int... V>
-  static constexpr std::array<RowsFn, NV> rows_table(std::integer_sequence<int, V...>) {
-    return {&micro_kernel_rows<T, MR, V + 1>...};
+  static constexpr std::array<BRowsFn, NV> b_rows_table(std::integer_sequence<int, V...>) {
+    return {&micro_kernel_b_rows<T, MR, V + 1>...};
   }
-  static constexpr std::array<RowsFn, NV> kRowsTable = rows_table(std::make_integer_sequence<int, NV>{});
+  static constexpr std::array<BRowsFn, NV> kBRowsTable = b_rows_table(std::make_integer_sequence<int, NV>{});
+  // micro_kernel_a_rows likewise.
+  using ARowsFn = void (*)(index_t, const T* const*, const T*, T*, index_t, T, int, int);
+  template <int... V>
+  static constexpr std::array<ARowsFn, NV> a_rows_table(std::integer_sequence<int, V...>) {
+    return {&micro_kernel_a_rows<T, MR, NR, V + 1>...};
+  }
+  static constexpr std::array<ARowsFn, NV> kARowsTable = a_rows_table(std::make_integer_sequence<int, NV>{});
 
   static void pack_a(bool trans, const T* A, index_t lda, index_t i0, int m, index_t k0, index_t kc, T* dst) {
     // A full micro-panel of a non-transposed A is a transpose of 8 rows: in registers (A is
