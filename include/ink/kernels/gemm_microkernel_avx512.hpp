@@ -87,6 +87,22 @@ INK_AVX512_INLINE void store_tile(const typename Vec<T>::reg (&acc)[M][NV], T* c
   }
 }
 
+// The k step at which a micro-kernel fetches its tile of C (-1: never): see micro_kernel.
+constexpr index_t kPrefetchSteps = 24;
+template <class T>
+INK_AVX512_INLINE index_t prefetch_step(index_t kc, T beta) {
+  return beta != T(0) ? (kc > kPrefetchSteps ? kc - kPrefetchSteps : 0) : -1;
+}
+template <class T, int NV>
+INK_AVX512_INLINE void prefetch_tile(const T* c, index_t ldc, int m) {
+  for (int i = 0; i < m; ++i) {
+    const char* ci = reinterpret_cast<const char*>(c + i * ldc);
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) __builtin_prefetch(ci + j * 64, 0, 3);  // prefetcht0
+    __builtin_prefetch(ci + NV * 64 - 1, 0, 3);  // C rows need not be 64-byte aligned
+  }
+}
+
 // Computes M rows x NV vectors of a tile and stores the top m <= M rows, `last` lanes of the
 // last vector: A is packed MR values per k and zero-padded past the matrix's last row, B is
 // packed NR values per k (gemm_pack.hpp). The frame instantiates three heights (Kernel's
@@ -117,17 +133,11 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
   // loop body is the bulk of each of the nine kernels, and one copy of it instead of two is
   // 14 KB less code in every program (docs/performance.md, seventh session) at the same speed
   // (a well-predicted compare per k step beside up to 24 FMAs).
-  constexpr index_t kPrefetchSteps = 24;
-  const index_t k_prefetch = beta != T(0) ? (kc > kPrefetchSteps ? kc - kPrefetchSteps : 0) : -1;
+  const index_t k_prefetch = prefetch_step(kc, beta);
 #pragma GCC unroll 4
   for (index_t k = 0; k < kc; ++k) {
     if (k == k_prefetch) [[unlikely]]
-      for (int i = 0; i < m; ++i) {
-        const char* ci = reinterpret_cast<const char*>(c + i * ldc);
-#pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) __builtin_prefetch(ci + j * 64, 0, 3);  // prefetcht0
-        __builtin_prefetch(ci + NV * 64 - 1, 0, 3);  // C rows need not be 64-byte aligned
-      }
+      prefetch_tile<T, NV>(c, ldc, m);
     R bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
@@ -154,8 +164,11 @@ INK_TARGET_AVX512 void micro_kernel_b_rows(index_t kc, const T* a, const T* b, c
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
   const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
+  const index_t k_prefetch = prefetch_step(kc, beta);
 #pragma GCC unroll 1
   for (index_t k = 0; k < kc; ++k, a += MR) {
+    if (k == k_prefetch) [[unlikely]]
+      prefetch_tile<T, NV>(c, ldc, m);
     const T* bk = b + rows[k];
     R bv[NV];
 #pragma GCC unroll 4
@@ -183,8 +196,11 @@ INK_TARGET_AVX512 void micro_kernel_a_rows(index_t kc, const T* const* a_rows, c
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
   }
+  const index_t k_prefetch = prefetch_step(kc, beta);
 #pragma GCC unroll 1
   for (index_t k = 0; k < kc; ++k, b += NR) {
+    if (k == k_prefetch) [[unlikely]]
+      prefetch_tile<T, NV>(c, ldc, m);
     R bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
