@@ -46,6 +46,11 @@ constexpr index_t kBandElements = index_t{128} * 1024;
 // reason. (The weights are packed once per call, PackedWeights below; when each unit packed
 // them, a 128 x 1024 weight matrix cost about as much to pack as multiplying it by 49 columns.)
 constexpr index_t kMinColumns = 256;
+// Small images go several to a tile of at least kMinTileColumns positions (16 images of 7x7
+// outputs: 784 columns, 4 tiles for a batch of 64): with 6 images (294 columns) each tile's
+// GEMM ended in a 6-column NR tile that cost a third of a full one, and every tile streamed
+// the packed weights again (docs/kernels.md, tuning log 39).
+constexpr index_t kMinTileColumns = 784;
 // A weight gradient's patch (Cin/G kh kw) this short, and shorter than its channel count, is
 // formed by dot products along the positions (conv2d_backward_weights, weight_grad_dot.hpp).
 constexpr index_t kShortPatch = 32;
@@ -71,7 +76,7 @@ inline Tiling tiling(const Conv2dShape& s) {
     const index_t rows = std::max(kBandElements / per_row, ceil_div(kMinColumns, std::max<index_t>(g.out_w(), 1)));
     return {1, std::clamp<index_t>(rows, 1, std::max<index_t>(g.out_h(), 1)), s.batch, s.batch};
   }
-  const index_t fewest = ceil_div(s.batch, std::min(s.batch, ceil_div(kMinColumns, L)));
+  const index_t fewest = ceil_div(s.batch, std::min(s.batch, ceil_div(kMinTileColumns, L)));
   const index_t multiple = fewest >= 4 ? 4 : fewest >= 2 ? 2 : 1;
   const index_t tiles = std::min(s.batch, ceil_div(fewest, multiple) * multiple);
   return {ceil_div(s.batch, tiles), g.out_h(), tiles, s.batch};
