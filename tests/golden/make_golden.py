@@ -389,7 +389,15 @@ def pair(v):
 
 
 # conv2d: x, weight [, bias]; groups (grouped, depthwise, depthwise with multiplier), reflect
-lcase("conv2d", [I([2, 3, 6, 5]), I([4, 3, 3, 3]), I([4])], bias=1)
+# scale=tensor (see the docstring): since the stride-1 weight gradient reads the patch rows in
+# place (docs/kernels.md, tuning log 36) and sums each output row's positions before adding them
+# up, one weight-gradient element differs from PyTorch's float32 one by 1.07 times the
+# per-element tolerance: -0.929313362 against -0.929312289, where float64 (torch, same inputs)
+# gives -0.929312934, so ink's float32 value is off by 0.43e-6 and PyTorch's by 0.64e-6.
+# (layers_golden.txt got this option by editing its case line: run again on the Intel machine
+# of that session, this script changes the last digits of a few dozen BLAS-backed values in
+# both files, since that OpenBLAS kernel is not the one that first made them.)
+lcase("conv2d", [I([2, 3, 6, 5]), I([4, 3, 3, 3]), I([4])], bias=1, scale="tensor")
 lcase("conv2d", [I([1, 2, 7, 6]), I([3, 2, 3, 2])], bias=0, stride=2, padding=1)
 lcase("conv2d", [I([2, 2, 7, 7]), I([2, 2, 3, 3]), I([2])], bias=1, stride=[1, 2], padding=[2, 1], dilation=2)
 lcase("conv2d", [I([1, 3, 8, 7]), I([2, 3, 2, 3]), I([2])], bias=1, stride=[2, 3], dilation=[2, 1])
