@@ -1,6 +1,6 @@
 // kernels/: the blocked GEMM against the reference oracle at every ISA this CPU supports,
 // all transposes, edge shapes, alpha/beta cases, leading dimensions, thread-count invariance,
-// and the batched form; im2col / col2im and the max-pool argmax against
+// the batched form and the GEMM with A's rows read in place; im2col / col2im and the max-pool argmax against
 // their element-wise definitions.
 #include <catch2/catch.hpp>
 
@@ -14,6 +14,7 @@
 
 #include <ink/core.hpp>
 #include <ink/kernels/gemm.hpp>
+#include <ink/kernels/gemm_in_place.hpp>
 #include <ink/kernels/im2col.hpp>
 #include <ink/kernels/pooling.hpp>
 
@@ -270,6 +271,49 @@ TEMPLATE_TEST_CASE("gemm on a packed A equals gemm on A, bitwise, at 1 and 2 thr
         }
       }
   }
+}
+
+// gemm_a_rows (gemm_in_place.hpp): A's rows read where they lie, at scattered offsets of one
+// buffer, B in the micro-kernel's packed panels. It makes the packed GEMM's operations in its
+// order, so on one K slice (kc <= 256) it must give gemm()'s bits, for beta 0 and 1, at every
+// ISA that has the in-place kernels; M and N off the tile sizes, kc of 1 to 256.
+TEST_CASE("gemm_a_rows equals gemm on one K slice, bitwise, at every ISA with the in-place kernels") {
+  IsaGuard guard;
+  std::mt19937 rng(23);
+  struct Case {
+    index_t M, N, kc;
+  };
+  const std::vector<Case> cases = {{37, 29, 11}, {8, 48, 256}, {13, 50, 100}, {98, 64, 32}, {3, 130, 7}, {17, 1, 1}};
+  int checked = 0;
+  for (Isa isa : supported_isas()) {
+    set_active_isa(isa);
+    if (!kernels::in_place_available<float>()) continue;
+    const auto k = kernels::in_place_detail::active<float>();
+    for (const Case& c : cases)
+      for (float beta : {0.0f, 1.0f}) {
+        INFO("isa " << isa_name(isa) << " M=" << c.M << " N=" << c.N << " kc=" << c.kc << " beta=" << beta);
+        // Row i of A at buf + rows[i]: rows in reverse order, a gap of 5 values after each.
+        const index_t pitch = c.kc + 5;
+        const std::vector<float> buf = random_vector<float>(static_cast<std::size_t>(c.M * pitch), rng);
+        std::vector<std::int32_t> rows(static_cast<std::size_t>(c.M));
+        std::vector<float> dense(static_cast<std::size_t>(c.M * c.kc));
+        for (index_t i = 0; i < c.M; ++i) {
+          rows[static_cast<std::size_t>(i)] = static_cast<std::int32_t>((c.M - 1 - i) * pitch);
+          for (index_t q = 0; q < c.kc; ++q)
+            dense[static_cast<std::size_t>(i * c.kc + q)] = buf[static_cast<std::size_t>((c.M - 1 - i) * pitch + q)];
+        }
+        const std::vector<float> B = random_vector<float>(static_cast<std::size_t>(c.kc * c.N), rng);
+        std::vector<float> packed(static_cast<std::size_t>((c.N + k.NR - 1) / k.NR * k.NR * c.kc));
+        k.pack_b(false, B.data(), c.N, 0, c.kc, 0, c.N, packed.data());
+        const std::vector<float> C = random_vector<float>(static_cast<std::size_t>(c.M * c.N), rng);
+        std::vector<float> want = C, got = C;
+        gemm<float>(false, false, c.M, c.N, c.kc, 1.0f, dense.data(), c.kc, B.data(), c.N, beta, want.data(), c.N);
+        kernels::gemm_a_rows(c.M, c.N, c.kc, buf.data(), rows.data(), packed.data(), beta, got.data(), c.N);
+        CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+        ++checked;
+      }
+  }
+  CHECK(checked > 0);  // this machine has at least AVX2 (the project's machines do)
 }
 
 TEMPLATE_TEST_CASE("gemm_batched equals one gemm per batch entry, at 1 and 2 threads", "", float, double) {
