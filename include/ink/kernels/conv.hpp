@@ -134,8 +134,7 @@ void conv2d_forward(const T* x, const T* w, T* y, const Conv2dShape& s) {
   const index_t units = t.samples > 1 ? t.tiles : s.batch * bands;
   // At stride 1 the patch matrix is read in place (patch_rows.hpp) when the units alone keep
   // the threads busy: its GEMMs run on one thread each.
-  const bool in_place = !s.pointwise() && patch_rows_applies<T>(g) &&
-                        (get_num_threads() == 1 || omp_in_parallel() || conv_detail::units_split(units));
+  const bool in_place = !s.pointwise() && patch_rows_applies<T>(g) && conv_detail::units_fill_threads(units);
   // w packed once when more than one tile or band multiplies with it (a pointwise convolution
   // of large images multiplies each image without `multiply`), or for the in-place GEMM.
   std::optional<conv_detail::PackedWeights<T>> packed;

@@ -46,6 +46,13 @@ inline bool units_split(index_t units) {
   return threads > 1 && units >= threads && (units % threads == 0 || units >= 4 * threads);
 }
 
+// Whether the units alone use every thread for_each_unit may use: one thread, or already
+// inside a parallel region, or units_split. Then a unit's GEMMs gain nothing from splitting,
+// and kernels that cannot split (gemm_in_place.hpp) lose nothing.
+inline bool units_fill_threads(index_t units) {
+  return get_num_threads() == 1 || omp_in_parallel() || units_split(units);
+}
+
 // Runs one(u) for u in [0, units): split between the threads when units_split, else in turn
 // on the calling thread, whose GEMMs then split instead. Which thread runs a unit never
 // changes a result: a unit's arithmetic is fixed by the shape.

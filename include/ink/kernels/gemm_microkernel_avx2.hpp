@@ -57,13 +57,23 @@ using simd::fmadd;
 INK_AVX2_INLINE simd::f32x8 mul(simd::f32x8 a, simd::f32x8 b) { return a * b; }
 INK_AVX2_INLINE simd::f64x4 mul(simd::f64x4 a, simd::f64x4 b) { return a * b; }
 
-// One k step of the micro-kernels: NV vectors of B (bv) times M broadcasts of A into M x NV
-// accumulators.
+// The micro-kernels' accumulators, zeroed.
 template <class T, int M, int NV>
-INK_AVX2_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T* a, const typename Vec<T>::reg (&bv)[NV]) {
+INK_AVX2_INLINE void zero_tile(typename Vec<T>::reg (&acc)[M][NV]) {
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+}
+
+// One k step of the micro-kernels: NV vectors of B (bv) times M broadcasts of A into M x NV
+// accumulators, A's value of row i being a_at(i) (a packed panel's a[i], or row i's own
+// pointer at k for A read in place).
+template <class T, int M, int NV, class AAt>
+INK_AVX2_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], AAt a_at, const typename Vec<T>::reg (&bv)[NV]) {
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i) {
-    const typename Vec<T>::reg av = set1(a[i]);
+    const typename Vec<T>::reg av = set1(a_at(i));
 #pragma GCC unroll 2
     for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
   }
@@ -107,16 +117,13 @@ INK_TARGET_AVX2 void micro_kernel(index_t kc, const T* __restrict a, const T* __
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[M][NV];
-#pragma GCC unroll 8
-  for (int i = 0; i < M; ++i)
-#pragma GCC unroll 2
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  zero_tile<T, M, NV>(acc);
 #pragma GCC unroll 4
   for (index_t k = 0; k < kc; ++k) {
     R bv[NV];
 #pragma GCC unroll 2
     for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
-    k_step<T, M, NV>(acc, a, bv);
+    k_step<T, M, NV>(acc, [a](int i) { return a[i]; }, bv);
     a += MR;
     b += NR;
   }
@@ -131,10 +138,7 @@ INK_TARGET_AVX2 void micro_kernel_b_rows(index_t kc, const T* a, const T* b, con
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[MR][NV];
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 2
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  zero_tile<T, MR, NV>(acc);
   const typename Vec<T>::lane_mask tail = lane_mask(static_cast<T*>(nullptr), last);
 #pragma GCC unroll 1
   for (index_t k = 0; k < kc; ++k, a += MR) {
@@ -143,7 +147,7 @@ INK_TARGET_AVX2 void micro_kernel_b_rows(index_t kc, const T* a, const T* b, con
 #pragma GCC unroll 2
     for (int j = 0; j < NV - 1; ++j) bv[j] = load(bk + j * L);
     bv[NV - 1] = load(bk + (NV - 1) * L, tail);
-    k_step<T, MR, NV>(acc, a, bv);
+    k_step<T, MR, NV>(acc, [a](int i) { return a[i]; }, bv);
   }
   store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }
@@ -156,24 +160,16 @@ INK_TARGET_AVX2 void micro_kernel_a_rows(index_t kc, const T* const* a_rows, con
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[MR][NV];
+  zero_tile<T, MR, NV>(acc);
   const T* a[MR];
 #pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
-    a[i] = a_rows[i];
-#pragma GCC unroll 2
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
-  }
+  for (int i = 0; i < MR; ++i) a[i] = a_rows[i];
 #pragma GCC unroll 1
   for (index_t k = 0; k < kc; ++k, b += NR) {
     R bv[NV];
 #pragma GCC unroll 2
     for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
-      const R av = set1(a[i][k]);
-#pragma GCC unroll 2
-      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
-    }
+    k_step<T, MR, NV>(acc, [&](int i) { return a[i][k]; }, bv);
   }
   store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }

@@ -50,13 +50,23 @@ using simd::fmadd;
 INK_AVX512_INLINE simd::f32x16 mul(simd::f32x16 a, simd::f32x16 b) { return a * b; }
 INK_AVX512_INLINE simd::f64x8 mul(simd::f64x8 a, simd::f64x8 b) { return a * b; }
 
-// One k step of the micro-kernels: NV vectors of B (bv) times M broadcasts of A into M x NV
-// accumulators.
+// The micro-kernels' accumulators, zeroed.
 template <class T, int M, int NV>
-INK_AVX512_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], const T* a, const typename Vec<T>::reg (&bv)[NV]) {
+INK_AVX512_INLINE void zero_tile(typename Vec<T>::reg (&acc)[M][NV]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+}
+
+// One k step of the micro-kernels: NV vectors of B (bv) times M broadcasts of A into M x NV
+// accumulators, A's value of row i being a_at(i) (a packed panel's a[i], or row i's own
+// pointer at k for A read in place).
+template <class T, int M, int NV, class AAt>
+INK_AVX512_INLINE void k_step(typename Vec<T>::reg (&acc)[M][NV], AAt a_at, const typename Vec<T>::reg (&bv)[NV]) {
 #pragma GCC unroll 16
   for (int i = 0; i < M; ++i) {
-    const typename Vec<T>::reg av = set1(a[i]);
+    const typename Vec<T>::reg av = set1(a_at(i));
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
   }
@@ -118,10 +128,7 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[M][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < M; ++i)
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  zero_tile<T, M, NV>(acc);
 
   // C comes from L3 or memory, and with a power-of-two ldc all its rows share one L1 set.
   // Fetching it while the last kPrefetchSteps k steps (~300 cycles) run hides that latency;
@@ -141,7 +148,7 @@ INK_TARGET_AVX512 void micro_kernel(index_t kc, const T* a, const T* b, T* c, in
     R bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
-    k_step<T, M, NV>(acc, a, bv);
+    k_step<T, M, NV>(acc, [a](int i) { return a[i]; }, bv);
     a += MR;
     b += NR;
   }
@@ -159,10 +166,7 @@ INK_TARGET_AVX512 void micro_kernel_b_rows(index_t kc, const T* a, const T* b, c
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
+  zero_tile<T, MR, NV>(acc);
   const typename Vec<T>::mask tail = static_cast<typename Vec<T>::mask>((1u << last) - 1u);
   const index_t k_prefetch = prefetch_step(kc, beta);
 #pragma GCC unroll 1
@@ -174,7 +178,7 @@ INK_TARGET_AVX512 void micro_kernel_b_rows(index_t kc, const T* a, const T* b, c
 #pragma GCC unroll 4
     for (int j = 0; j < NV - 1; ++j) bv[j] = load(bk + j * L);
     bv[NV - 1] = load(bk + (NV - 1) * L, tail);
-    k_step<T, MR, NV>(acc, a, bv);
+    k_step<T, MR, NV>(acc, [a](int i) { return a[i]; }, bv);
   }
   store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }
@@ -189,13 +193,10 @@ INK_TARGET_AVX512 void micro_kernel_a_rows(index_t kc, const T* const* a_rows, c
   using R = typename Vec<T>::reg;
   constexpr int L = Vec<T>::lanes;
   R acc[MR][NV];
+  zero_tile<T, MR, NV>(acc);
   const T* a[MR];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    a[i] = a_rows[i];
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; ++j) acc[i][j] = set1(T(0));
-  }
+  for (int i = 0; i < MR; ++i) a[i] = a_rows[i];
   const index_t k_prefetch = prefetch_step(kc, beta);
 #pragma GCC unroll 1
   for (index_t k = 0; k < kc; ++k, b += NR) {
@@ -204,12 +205,7 @@ INK_TARGET_AVX512 void micro_kernel_a_rows(index_t kc, const T* const* a_rows, c
     R bv[NV];
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) bv[j] = load(b + j * L);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const R av = set1(a[i][k]);
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(av, bv[j], acc[i][j]);
-    }
+    k_step<T, MR, NV>(acc, [&](int i) { return a[i][k]; }, bv);
   }
   store_tile<T, MR, NV>(acc, c, ldc, T(1), beta, m, last);
 }

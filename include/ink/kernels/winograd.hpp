@@ -454,21 +454,19 @@ void transform_unit_input(const T* x, const Plan& p, index_t u, T* stage, T* V) 
   input_transform(stage, rows, p.tw, p.in_cp, V, rows * p.tw);
 }
 
-// U^T ([16][in_c][out_c] of U's [16][out_c][in_c]) packed as the GEMM's B panels, K slice by K
-// slice (the GEMM's slices), for gemm_a_rows: point xi's slice from k0 at
-// packed + (xi * in_c + k0) * panels * NR, where panels = ceil(out_c / NR); split between the
-// threads by points. Then the tile offsets of V's rows: rows[t] = t * in_cp for the largest unit.
-// In the calling thread's kSlotShared0.
+// U^T ([16][in_c][out_c] of U's [16][out_c][in_c]) packed as the GEMM's B panels for
+// gemm_a_rows, in_c being one K slice: point xi's panels at panels + xi * per_point; split
+// between the threads by points. Then the tile offsets of V's rows: rows[t] = t * in_cp for the
+// largest unit. In the calling thread's kSlotShared0.
 template <class T>
 struct PackedU {
   const T* panels;
   const std::int32_t* rows;
-  index_t kc_max, per_point;
+  index_t per_point;
 };
 template <class T>
 PackedU<T> pack_u(const T* U, const Plan& p) {
   const in_place_detail::Kernels<T> k = in_place_detail::active<T>();
-  const index_t kc_max = gemm_detail::slice_depth(gemm_detail::active_kernel<T>(), p.in_c);
   const index_t per_point = p.in_c * conv_detail::ceil_div(p.out_c, k.NR) * k.NR, tiles = p.rows_per_unit * p.tw;
   static_assert(sizeof(std::int32_t) <= sizeof(T));
   T* packed = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(kPoints * per_point + tiles));
@@ -476,20 +474,18 @@ PackedU<T> pack_u(const T* U, const Plan& p) {
   for (index_t t = 0; t < tiles; ++t) rows[t] = static_cast<std::int32_t>(t * p.in_cp);
   parallel_for(0, kPoints, 1, [&](index_t first, index_t last) {
     for (index_t xi = first; xi < last; ++xi)
-      for (index_t k0 = 0; k0 < p.in_c; k0 += kc_max)
-        k.pack_b(true, U + xi * p.out_c * p.in_c, p.in_c, k0, std::min(kc_max, p.in_c - k0), 0, p.out_c,
-                 packed + xi * per_point + k0 * (per_point / p.in_c));
+      k.pack_b(true, U + xi * p.out_c * p.in_c, p.in_c, 0, p.in_c, 0, p.out_c, packed + xi * per_point);
   });
-  return {packed, rows, kc_max, per_point};
+  return {packed, rows, per_point};
 }
 
 // y = conv(x, w) with U the transformed weights ([16][out_c][in_c], weight_transform). Each
 // unit's 16 products M[xi] = V[xi] U[xi]^T: in float on AVX-512 / AVX2, with V's rows read in
 // place (gemm_in_place.hpp) and U^T packed once per call, when in_c is one K slice of the GEMM
-// (up to 256 channels; with 512, f ran 13-22% slower so, docs/kernels.md) and the units alone
-// keep the threads busy; else by the GEMM, which packs V and U^T for every unit and splits
-// between the threads. The same bits either way (the same K slices, each element's FMA chain
-// in the same order).
+// (up to 256 channels: f, with 512 in two slices, ran 13-22% slower this way, docs/kernels.md)
+// and the units alone keep the threads busy; else by the GEMM, which packs V and U^T for every
+// unit and splits between the threads. The same bits either way (one K slice, each element's
+// FMA chain in the same order).
 template <class T>
 void convolve(const T* x, const T* U, T* y, const Plan& p) {
   bool in_place = false;
@@ -497,7 +493,7 @@ void convolve(const T* x, const T* U, T* y, const Plan& p) {
   if constexpr (std::is_same_v<T, float>) {
     in_place = in_place_available<T>() &&
                p.in_c <= gemm_detail::slice_depth(gemm_detail::active_kernel<T>(), p.in_c) &&
-               (get_num_threads() == 1 || omp_in_parallel() || conv_detail::units_split(p.units));
+               conv_detail::units_fill_threads(p.units);
     if (in_place) packed = pack_u(U, p);
   }
   conv_detail::for_each_unit(p.units, [&](index_t u) {
@@ -510,10 +506,8 @@ void convolve(const T* x, const T* U, T* y, const Plan& p) {
     for (index_t xi = 0; xi < kPoints; ++xi) {
       if constexpr (std::is_same_v<T, float>) {
         if (in_place) {
-          for (index_t k0 = 0; k0 < p.in_c; k0 += packed.kc_max)
-            gemm_a_rows(Tb, p.out_c, std::min(packed.kc_max, p.in_c - k0), V + xi * Tb * p.in_cp + k0, packed.rows,
-                        packed.panels + xi * packed.per_point + k0 * (packed.per_point / p.in_c), T(k0 == 0 ? 0 : 1),
-                        M + xi * Tb * p.out_cp, p.out_cp);
+          gemm_a_rows(Tb, p.out_c, p.in_c, V + xi * Tb * p.in_cp, packed.rows, packed.panels + xi * packed.per_point,
+                      T(0), M + xi * Tb * p.out_cp, p.out_cp);
           continue;
         }
       }
