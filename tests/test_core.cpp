@@ -118,8 +118,9 @@ TEST_CASE("parallel_for covers the range once and rethrows an exception from a c
 TEST_CASE("error messages print their pieces as std::ostream would") {
   auto fail = [] {
     INK_CHECK(ShapeError, false, "a ", 3, " b ", -2L, " c ", 2.5, " d ", 'x', " e ", 1e-5f, " f ", std::string("s"),
-              " g ", static_cast<const char*>(nullptr));
+              " g ", static_cast<const char*>(nullptr), " h ", std::size_t{18446744073709551615u}, " i ", true,
+              " j ", std::string_view("view"), " k ", Shape{2, 3});
   };
   CHECK_THROWS_AS(fail(), ShapeError);
-  CHECK_THROWS_WITH(fail(), "a 3 b -2 c 2.5 d x e 1e-05 f s g (null)");
+  CHECK_THROWS_WITH(fail(), "a 3 b -2 c 2.5 d x e 1e-05 f s g (null) h 18446744073709551615 i 1 j view k [2,3]");
 }
