@@ -118,6 +118,10 @@ std::vector<Conv2dShape> chosen_shapes() {
       shape(1, 7, 17, 16, 11, 1),             // pointwise
       shape(3, 6, 9, 11, 4, 1, 2),            // 1x1 with stride: not pointwise
       shape(2, 4, 15, 13, 6, 4, 2, 1),        // 4x4 stride 2 (DCGAN)
+      // h's 7x7 outputs of 4x4 stride-2 windows (16 positions span 3 output rows), and a
+      // horizontal stride 3 with dilation 2 and more padding than the stride
+      shape(3, 5, 14, 14, 9, 4, 2, 1),
+      Conv2dShape{2, Window2d{4, 11, 23, 3, 5, 2, 3, 1, 3, 1, 2}, 5, 1},
       shape(2, 6, 12, 10, 9, 3, 1, 2, 2, 3),  // dilation and groups
       shape(5, 1, 28, 28, 3, 5, 1, 2),        // one input channel
       shape(1, 3, 33, 35, 2, 9, 1, 4),        // 9x9, three channels
