@@ -25,6 +25,8 @@ namespace ink::autograd {
 
 template <class T>
 class BackwardFn;
+template <class T>
+struct InputRef;
 
 template <class T>
 class Node : public std::enable_shared_from_this<Node<T>> {
@@ -43,11 +45,11 @@ class Node : public std::enable_shared_from_this<Node<T>> {
   template <class U>
   friend std::shared_ptr<Node<U>> gradient_edge(const Tensor<U>&);
   template <class U>
-  friend void record_node(const char*, const Tensor<U>*, std::size_t, Tensor<U>&, BackwardFn<U>, bool);
+  friend void record_node(const char*, const InputRef<U>*, std::size_t, Tensor<U>&, BackwardFn<U>, bool);
 };
 
-// The backward closure of one op, type-erased: f(grad of output, output) -> {grad of each
-// input}. Lighter than std::function, which every op's closure used to go through: the closure
+// The backward closure of one op, type-erased: f(grad of output, output) -> Grads (the grad
+// of each input). Lighter than std::function, which every op's closure used to go through: the closure
 // is never copied, so each closure type costs one small thunk (call or destroy) instead of
 // std::function's invoker and manager (with a copy constructor and RTTI). ~100 closures are
 // compiled into a program that builds a model, so this is part of every user's compile time.
@@ -178,12 +180,22 @@ std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
   return acc;
 }
 
+// One input of a recorded op, by reference: the ops list their inputs as `{a, b}`, and a list
+// of Tensors would copy each (a reference count up and down, and their clean-ups, at each of
+// the ~100 call sites of a program that trains a CNN). A temporary in the list lives until
+// record() returns, which is as long as it is used.
+template <class T>
+struct InputRef {
+  InputRef(const Tensor<T>& t) : tensor(&t) {}  // implicit: `{a, b}` makes the list
+  const Tensor<T>* tensor;
+};
+
 // True when an op on these inputs must record a node.
 template <class T>
-bool needs_grad(const Tensor<T>* inputs, std::size_t n) {
+bool needs_grad(const InputRef<T>* inputs, std::size_t n) {
   if (!GradMode::is_enabled()) return false;
   for (std::size_t i = 0; i < n; ++i)
-    if (inputs[i].defined() && inputs[i].requires_grad()) return true;
+    if (inputs[i].tensor->defined() && inputs[i].tensor->requires_grad()) return true;
   return false;
 }
 
@@ -192,11 +204,11 @@ bool needs_grad(const Tensor<T>* inputs, std::size_t n) {
 // (the caller checked). With save_output, backward receives the output tensor. Not a template
 // on the closure: the node is built by one function per T, not one per op.
 template <class T>
-void record_node(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>& out,
+void record_node(const char* name, const InputRef<T>* inputs, std::size_t n, Tensor<T>& out,
                  BackwardFn<T> backward, bool save_output) {
   auto node = std::make_shared<FunctionNode<T>>(name, std::move(backward));
   node->next_.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) node->next_.push_back(gradient_edge(inputs[i]));
+  for (std::size_t i = 0; i < n; ++i) node->next_.push_back(gradient_edge(*inputs[i].tensor));
   if (save_output) node->save_output(out);
   out.meta().grad_fn = std::move(node);
 }
@@ -205,7 +217,7 @@ void record_node(const char* name, const Tensor<T>* inputs, std::size_t n, Tenso
 // backward is `backward(grad_out, out) -> {grad of each input}`. Does nothing unless grad mode
 // is on and an input requires grad. With save_output, backward receives the output tensor.
 template <class T, class F>
-void record(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>& out, F&& backward,
+void record(const char* name, const InputRef<T>* inputs, std::size_t n, Tensor<T>& out, F&& backward,
             bool save_output) {
   // Integer tensors never require grad, so for them no node is built, and none of the graph
   // machinery is compiled for the integer instantiations of the ops.
@@ -216,11 +228,11 @@ void record(const char* name, const Tensor<T>* inputs, std::size_t n, Tensor<T>&
 }
 
 // The form ops use: `record("MulBackward", {a, b}, out, backward)`. The inputs are an
-// initializer list (a stack array), not a vector: no heap allocation per op call, and less code
-// at each of the ~100 call sites.
+// initializer list of references (a stack array of pointers), not a vector: no heap allocation
+// and no tensor copied per op call. T is deduced from `out`.
 template <class T, class F>
-void record(const char* name, std::initializer_list<Tensor<T>> inputs, Tensor<T>& out, F&& backward,
-            bool save_output = false) {
+void record(const char* name, std::initializer_list<InputRef<std::type_identity_t<T>>> inputs, Tensor<T>& out,
+            F&& backward, bool save_output = false) {
   record(name, inputs.begin(), inputs.size(), out, std::forward<F>(backward), save_output);
 }
 
@@ -228,7 +240,8 @@ void record(const char* name, std::initializer_list<Tensor<T>> inputs, Tensor<T>
 template <class T, class F>
 void record(const char* name, const std::vector<Tensor<T>>& inputs, Tensor<T>& out, F&& backward,
             bool save_output = false) {
-  record(name, inputs.data(), inputs.size(), out, std::forward<F>(backward), save_output);
+  const std::vector<InputRef<T>> refs(inputs.begin(), inputs.end());
+  record(name, refs.data(), refs.size(), out, std::forward<F>(backward), save_output);
 }
 
 }  // namespace ink::autograd
