@@ -55,6 +55,22 @@ TEST_CASE("caching allocator reuses freed blocks and aligns them") {
   CHECK(detail::CachingAllocator::size_class(1000) <= 1250);
 }
 
+TEST_CASE("every size class has its own free list, in order") {
+  using A = detail::CachingAllocator;
+  // Classes in increasing order, from 256 bytes to 2^62: consecutive list numbers from 0.
+  std::size_t expected = 0, last = 0;
+  for (std::size_t bytes = 1; bytes <= (std::size_t{1} << 62); bytes += bytes / 9 + 1) {
+    const std::size_t cls = A::size_class(bytes);
+    if (cls == last) continue;
+    INFO("bytes " << bytes << " class " << cls);
+    CHECK(A::class_index(cls) == expected);
+    CHECK(A::class_index(cls) < A::kClasses);
+    ++expected;
+    last = cls;
+  }
+  CHECK(A::class_index(A::size_class(std::size_t{1} << 63)) < A::kClasses);
+}
+
 TEST_CASE("generator is reproducible and has the right moments") {
   Generator a(7), b(7), c(8);
   for (int i = 0; i < 10; ++i) CHECK(a.next_u64() == b.next_u64());

@@ -5,11 +5,11 @@
 #pragma once
 #include <sys/mman.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <mutex>
 #include <new>
-#include <unordered_map>
 #include <vector>
 
 namespace ink {
@@ -37,16 +37,26 @@ class CachingAllocator {
     std::size_t step = top / 4;
     return (bytes + step - 1) / step * step;
   }
+  // The free list of size class `cls` (a value of size_class): 256 is list 0; a class in
+  // (2^e, 2^(e+1)] is (4 + k) quarters of 2^e, k = 1..4, list 1 + 4 (e - 8) + k - 1. A fixed
+  // array instead of a hash map keyed by class: as fast, and no hash table compiled into every
+  // program that includes ink.
+  static std::size_t class_index(std::size_t cls) {
+    if (cls <= 256) return 0;
+    const int e = 63 - __builtin_clzll(cls - 1);
+    return 1 + 4 * static_cast<std::size_t>(e - 8) + (cls >> (e - 2)) - 5;
+  }
+  static constexpr std::size_t kClasses = 1 + 4 * (64 - 8);
 
   void* allocate(std::size_t bytes) {
     const std::size_t cls = size_class(bytes);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       ++stats_.allocations;
-      auto it = free_.find(cls);
-      if (it != free_.end() && !it->second.empty()) {
-        void* p = it->second.back();
-        it->second.pop_back();
+      std::vector<void*>& list = free_[class_index(cls)];
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
         ++stats_.cache_hits;
         stats_.bytes_cached -= cls;
         note_in_use(cls);
@@ -70,7 +80,7 @@ class CachingAllocator {
     if (!p) return;
     const std::size_t cls = size_class(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
-    free_[cls].push_back(p);
+    free_[class_index(cls)].push_back(p);
     stats_.bytes_in_use -= cls;
     stats_.bytes_cached += cls;
   }
@@ -78,9 +88,10 @@ class CachingAllocator {
   // Returns every cached block to the OS.
   void empty_cache() {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [cls, blocks] : free_)
+    for (std::vector<void*>& blocks : free_) {
       for (void* p : blocks) std::free(p);
-    free_.clear();
+      blocks.clear();
+    }
     stats_.bytes_cached = 0;
   }
 
@@ -102,7 +113,7 @@ class CachingAllocator {
     if (stats_.bytes_in_use > stats_.peak_bytes_in_use) stats_.peak_bytes_in_use = stats_.bytes_in_use;
   }
   std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::array<std::vector<void*>, kClasses> free_;
   MemoryStats stats_;
 };
 
