@@ -218,3 +218,25 @@ TEST_CASE("gradients flow through views and copies") {
   CHECK_NOTHROW(autograd::gradcheck(f, {x}));
   CHECK_NOTHROW(autograd::gradgradcheck([&](const Vec& in) { return f(in).pow(2.0); }, {x}));
 }
+
+TEST_CASE("the backward walk's pointer index finds what was inserted, through its growth") {
+  autograd::detail::PointerIndex index;
+  std::vector<int> objects(5000);  // distinct addresses 4 bytes apart, as nodes would be (further)
+  CHECK(index.find(&objects[0]) == -1);
+  CHECK(index.find(nullptr) == -1);
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const auto [at, added] = index.find_or_insert(&objects[i], i);
+    CHECK(at == i);
+    CHECK(added);
+  }
+  for (std::size_t i = 0; i < objects.size(); i += 7) {
+    const auto [at, added] = index.find_or_insert(&objects[i], 99999);
+    CHECK(at == i);
+    CHECK_FALSE(added);
+  }
+  bool all_found = true;
+  for (std::size_t i = 0; i < objects.size(); ++i) all_found = all_found && index.find(&objects[i]) == static_cast<std::ptrdiff_t>(i);
+  CHECK(all_found);
+  int other = 0;
+  CHECK(index.find(&other) == -1);
+}
