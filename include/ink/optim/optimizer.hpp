@@ -37,7 +37,7 @@ class Optimizer {
         INK_CHECK(ValueError, p.is_contiguous() && grad.is_contiguous() && grad.shape() == p.shape(), name(),
                           ": parameter ", i, " of group ", g, " (shape ", p.shape(),
                           ") is not contiguous or its gradient has another shape");
-        update(p, grad, groups_[g].lr, state_[g][i]);
+        update(p, grad, groups_[g].lr, state_[first_[g] + i]);
       }
   }
 
@@ -51,7 +51,8 @@ class Optimizer {
       INK_CHECK(ValueError, params[i].requires_grad() && params[i].is_leaf(), name(), ": parameter ", i,
                         " of the new group is not a leaf that requires grad");
     INK_CHECK(ValueError, lr >= 0, name(), ": learning rate must be non-negative, got ", lr);
-    state_.emplace_back(params.size());
+    first_.push_back(state_.size());
+    state_.resize(state_.size() + params.size());
     groups_.push_back({std::move(params), lr});
   }
   std::vector<ParamGroup<T>>& param_groups() { return groups_; }
@@ -63,15 +64,14 @@ class Optimizer {
     nn::NamedTensors<T> out;
     out.emplace_back("steps", scalar_tensor(static_cast<T>(steps_)));
     for (std::size_t g = 0; g < groups_.size(); ++g) out.emplace_back("group." + std::to_string(g) + ".lr", scalar_tensor(static_cast<T>(groups_[g].lr)));
-    for (std::size_t g = 0; g < state_.size(); ++g)
-      for (std::size_t i = 0; i < state_[g].size(); ++i)
-        for (const auto& [n, t] : state_[g][i])
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+      for (std::size_t i = 0; i < groups_[g].params.size(); ++i)
+        for (const auto& [n, t] : state_[first_[g] + i])
           out.emplace_back("state." + std::to_string(g) + "." + std::to_string(i) + "." + n, t);
     return out;
   }
   void load_state_dict(const nn::NamedTensors<T>& state) {
-    std::vector<std::vector<ParamState<T>>> loaded;
-    for (const auto& group : groups_) loaded.emplace_back(group.params.size());
+    std::vector<ParamState<T>> loaded(state_.size());
     for (const auto& [k, t] : state) {
       if (k == "steps") steps_ = static_cast<long>(t.item());
       else if (k.rfind("group.", 0) == 0) {
@@ -85,9 +85,9 @@ class Optimizer {
         std::size_t g = 0, i = 0, pos = 6;
         const bool parsed = parse_index(k, pos, g) && parse_index(k, pos, i) && pos < k.size();
         INK_CHECK(ValueError, parsed, name(), ".load_state_dict: key '", k, "' is not state.<group>.<index>.<name>");
-        INK_CHECK(ValueError, g < loaded.size() && i < loaded[g].size(), name(), ".load_state_dict: state for parameter ",
-                  i, " of group ", g, ", which the optimiser does not have");
-        loaded[g][i].emplace_back(k.substr(pos), detail::contiguous_copy(t));
+        INK_CHECK(ValueError, g < groups_.size() && i < groups_[g].params.size(), name(),
+                  ".load_state_dict: state for parameter ", i, " of group ", g, ", which the optimiser does not have");
+        loaded[first_[g] + i].emplace_back(k.substr(pos), detail::contiguous_copy(t));
       } else {
         throw ValueError(name() + ".load_state_dict: unexpected key '" + k + "'");
       }
@@ -130,7 +130,10 @@ class Optimizer {
 
  protected:
   std::vector<ParamGroup<T>> groups_;
-  std::vector<std::vector<ParamState<T>>> state_;  // [group][parameter]
+  // Per parameter, the groups' in order: group g's parameter i at first_[g] + i. (Flat: a
+  // vector per group was one more nesting of vectors compiled into every training program.)
+  std::vector<ParamState<T>> state_;
+  std::vector<std::size_t> first_;
   long steps_ = 0;
   std::string name_;
 };
