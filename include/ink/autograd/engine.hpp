@@ -17,18 +17,19 @@ namespace ink::autograd {
 namespace detail {
 
 // Pointer -> index, for the walk below: open addressing with linear probing in a table kept at
-// most half full. Not a template, and built on a vector type the walk already uses: a
+// most half full. Not a template, and built on std::vector<std::size_t>: a
 // std::unordered_map here was ~0.7% of the compiler's work on a program that trains a CNN.
 class PointerIndex {
  public:
   // The index of p (not null) and false, or, when p is new, `next` (now its index) and true.
   std::pair<std::size_t, bool> find_or_insert(const void* p, std::size_t next) {
-    if (2 * (count_ + 1) > table_.size()) grow();
+    if (2 * (count_ + 1) > capacity()) grow();
     const std::size_t key = reinterpret_cast<std::uintptr_t>(p);
-    for (std::size_t i = home(key);; i = (i + 1) & (table_.size() - 1)) {
-      if (table_[i].first == key) return {table_[i].second, false};
-      if (table_[i].first == 0) {
-        table_[i] = {key, next};
+    for (std::size_t i = home(key);; i = (i + 1) & (capacity() - 1)) {
+      if (table_[2 * i] == key) return {table_[2 * i + 1], false};
+      if (table_[2 * i] == 0) {
+        table_[2 * i] = key;
+        table_[2 * i + 1] = next;
         ++count_;
         return {next, true};
       }
@@ -38,9 +39,9 @@ class PointerIndex {
   std::ptrdiff_t find(const void* p) const {
     const std::size_t key = reinterpret_cast<std::uintptr_t>(p);
     if (key == 0 || table_.empty()) return -1;
-    for (std::size_t i = home(key);; i = (i + 1) & (table_.size() - 1)) {
-      if (table_[i].first == key) return static_cast<std::ptrdiff_t>(table_[i].second);
-      if (table_[i].first == 0) return -1;
+    for (std::size_t i = home(key);; i = (i + 1) & (capacity() - 1)) {
+      if (table_[2 * i] == key) return static_cast<std::ptrdiff_t>(table_[2 * i + 1]);
+      if (table_[2 * i] == 0) return -1;
     }
   }
 
@@ -49,20 +50,24 @@ class PointerIndex {
   std::size_t home(std::size_t key) const {
     return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
+  std::size_t capacity() const { return table_.size() / 2; }
   void grow() {
-    std::vector<std::pair<std::size_t, std::size_t>> old(std::max<std::size_t>(16, 2 * table_.size()));
+    std::vector<std::size_t> old(2 * std::max<std::size_t>(16, 2 * capacity()));
     old.swap(table_);
-    shift_ = 64 - std::countr_zero(table_.size());
-    for (const auto& [key, index] : old)
-      if (key != 0)
-        for (std::size_t i = home(key);; i = (i + 1) & (table_.size() - 1))
-          if (table_[i].first == 0) {
-            table_[i] = {key, index};
+    shift_ = 64 - std::countr_zero(capacity());
+    for (std::size_t j = 0; j < old.size(); j += 2)
+      if (old[j] != 0)
+        for (std::size_t i = home(old[j]);; i = (i + 1) & (capacity() - 1))
+          if (table_[2 * i] == 0) {
+            table_[2 * i] = old[j];
+            table_[2 * i + 1] = old[j + 1];
             break;
           }
   }
 
-  std::vector<std::pair<std::size_t, std::size_t>> table_;  // {address, index}; address 0: empty
+  // Entry i: the address at 2i (0: empty) and its index at 2i + 1 (pairs of size_t, but
+  // as one vector of size_t, a type every program has compiled already).
+  std::vector<std::size_t> table_;
   std::size_t count_ = 0;
   int shift_ = 64;
 };
@@ -104,22 +109,29 @@ std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
   // 1. Collect the reachable graph and each node's number of incoming edges.
   std::vector<std::size_t> order;  // post-order: children before parents
   {
-    std::vector<std::pair<std::size_t, std::size_t>> stack;  // slot, next edge to follow
+    // Frames of two entries: a slot, and the next of its edges to follow.
+    std::vector<std::size_t> stack;
     for (const auto& r : roots) {
       const auto [root, added] = find_or_add(r.node.get());
       if (!added) continue;
-      stack.push_back({root, 0});
+      stack.push_back(root);
+      stack.push_back(0);
       while (!stack.empty()) {
-        auto& [s, i] = stack.back();
+        const std::size_t s = stack[stack.size() - 2];
+        std::size_t& i = stack.back();
         const NodePtr n = slots[s].node;
         if (i < n->next().size()) {
           const NodePtr child = n->next()[i++].get();
           if (!child) continue;
           const auto [c, new_child] = find_or_add(child);  // may move `slots`, not `stack`
           ++slots[c].dependencies;
-          if (new_child) stack.push_back({c, 0});
+          if (new_child) {  // `i` is not used after this: the pushes may move it
+            stack.push_back(c);
+            stack.push_back(0);
+          }
         } else {
           order.push_back(s);
+          stack.pop_back();
           stack.pop_back();
         }
       }
