@@ -2,7 +2,6 @@
 // state_dict reads "features.0.weight". Part of nn/.
 #pragma once
 #include <memory>
-#include <vector>
 
 #include "ink/nn/module.hpp"
 
@@ -23,28 +22,25 @@ class Sequential : public Module<T> {
     return m;
   }
 
+  // The registered modules in order (PyTorch's Sequential runs its _modules likewise).
   Tensor<T> forward(const Tensor<T>& x) override {
     Tensor<T> y = x;
-    for (auto& m : layers_) y = m->forward(y);
+    for (const auto& [n, m] : this->named_children()) y = m->forward(y);
     return y;
   }
   std::string name() const override { return "Sequential"; }
 
-  std::size_t size() const { return layers_.size(); }
+  std::size_t size() const { return this->named_children().size(); }
   const std::shared_ptr<Module<T>>& operator[](std::size_t i) const {
-    INK_CHECK(ValueError, i < layers_.size(), "Sequential: index ", i, " out of range for ", layers_.size(), " modules");
-    return layers_[i];
+    INK_CHECK(ValueError, i < size(), "Sequential: index ", i, " out of range for ", size(), " modules");
+    return this->named_children()[i].second;
   }
 
  private:
   // push_back's work, not a template on the module's type (one copy instead of one per layer
-  // class in the program).
-  INK_COLD void append(std::shared_ptr<Module<T>> m) {
-    this->register_module(std::to_string(layers_.size()), m);
-    layers_.push_back(std::move(m));
-  }
-
-  std::vector<std::shared_ptr<Module<T>>> layers_;
+  // class in the program). The modules live in Module's list of children only (a second list
+  // here was one more vector type compiled into every program).
+  INK_COLD void append(std::shared_ptr<Module<T>> m) { this->register_module(std::to_string(size()), std::move(m)); }
 };
 
 }  // namespace ink::nn
