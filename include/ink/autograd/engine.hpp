@@ -78,14 +78,14 @@ struct Root {
   Tensor<T> grad;
 };
 
-// Runs the graph below `roots`. With `capture` empty, every reachable node runs and leaves
+// Runs the graph below the root_count `roots`. With `capture` empty, every reachable node runs and leaves
 // accumulate into grad() (backward()). Otherwise only nodes on a path to a captured node run,
 // no leaf's grad() changes, and the total gradient reaching each captured node is returned
 // (autograd::grad()). Without keep_graph, every node that ran frees its saved tensors.
 // What the walk knows of a node lives in one Slot, found through one PointerIndex: with a map
 // or set per fact (and a deque), their instantiations were ~9 KB of every program's object code.
 template <class T>
-std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
+std::vector<Tensor<T>> run_backward(const Root<T>* roots, std::size_t root_count,
                                     const std::vector<std::shared_ptr<Node<T>>>& capture,
                                     bool keep_graph, bool create_graph) {
   using NodePtr = Node<T>*;
@@ -94,6 +94,7 @@ std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
     int dependencies = 0;           // incoming edges whose gradient has not arrived yet
     bool needed = true;             // on a path to a captured node (all are, without captures)
     std::ptrdiff_t captured = -1;   // its position in `capture`, if any
+    bool queued = false;            // a root already in the ready queue
     Tensor<T> grad;                 // the sum of the gradients that reached it so far
   };
   std::vector<Slot> slots;
@@ -111,8 +112,8 @@ std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
   {
     // Frames of two entries: a slot, and the next of its edges to follow.
     std::vector<std::size_t> stack;
-    for (const auto& r : roots) {
-      const auto [root, added] = find_or_add(r.node.get());
+    for (std::size_t r = 0; r < root_count; ++r) {
+      const auto [root, added] = find_or_add(roots[r].node.get());
       if (!added) continue;
       stack.push_back(root);
       stack.push_back(0);
@@ -159,10 +160,14 @@ std::vector<Tensor<T>> run_backward(const std::vector<Root<T>>& roots,
     sum = sum.defined() ? ink::add(sum, g) : g;
   };
   std::vector<std::size_t> ready;  // a FIFO queue: ready[head..] are waiting
-  for (const auto& r : roots) accumulate(static_cast<std::size_t>(slot_of.find(r.node.get())), r.grad);
-  for (const auto& r : roots) {
-    const std::size_t s = static_cast<std::size_t>(slot_of.find(r.node.get()));
-    if (slots[s].dependencies == 0 && std::find(ready.begin(), ready.end(), s) == ready.end()) ready.push_back(s);
+  for (std::size_t r = 0; r < root_count; ++r)
+    accumulate(static_cast<std::size_t>(slot_of.find(roots[r].node.get())), roots[r].grad);
+  for (std::size_t r = 0; r < root_count; ++r) {
+    const std::size_t s = static_cast<std::size_t>(slot_of.find(roots[r].node.get()));
+    if (slots[s].dependencies == 0 && !slots[s].queued) {  // a node given twice as a root runs once
+      slots[s].queued = true;
+      ready.push_back(s);
+    }
   }
 
   for (std::size_t head = 0; head < ready.size(); ++head) {
@@ -231,7 +236,7 @@ std::vector<Tensor<T>> grad(const std::vector<Tensor<T>>& outputs, const std::ve
                          " does not require grad");
     capture.push_back(gradient_edge(inputs[i]));
   }
-  auto result = detail::run_backward(roots, capture, retain_graph.value_or(create_graph), create_graph);
+  auto result = detail::run_backward(roots.data(), roots.size(), capture, retain_graph.value_or(create_graph), create_graph);
   for (std::size_t i = 0; i < result.size(); ++i) {
     INK_CHECK(AutogradError, allow_unused || result[i].defined(), "autograd::grad: input ", i,
                          " was not used to compute the outputs (pass allow_unused = true)");
@@ -251,9 +256,9 @@ void Tensor<T>::backward(const Tensor& gradient, bool retain_graph, bool create_
   INK_CHECK(AutogradError, requires_grad(), "backward: the tensor does not require grad and has no "
                                         "grad_fn (did you forget requires_grad_() on an input, or "
                                         "run the forward pass under NoGradGuard?)");
-  std::vector<autograd::detail::Root<T>> roots{
-      {autograd::gradient_edge(*this), autograd::detail::seed_gradient(*this, gradient, "backward")}};
-  autograd::detail::run_backward<T>(roots, {}, retain_graph || create_graph, create_graph);
+  const autograd::detail::Root<T> root{autograd::gradient_edge(*this),
+                                       autograd::detail::seed_gradient(*this, gradient, "backward")};
+  autograd::detail::run_backward<T>(&root, 1, {}, retain_graph || create_graph, create_graph);
 }
 
 }  // namespace ink

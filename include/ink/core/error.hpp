@@ -3,6 +3,7 @@
 #pragma once
 #include <charconv>
 #include <concepts>
+#include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -101,8 +102,8 @@ class MessagePiece {
     } text;
     const char* c_string;
     char character;
-    long long signed_integer;
-    unsigned long long unsigned_integer;
+    std::int64_t signed_integer;     // (long and unsigned long here: the types to_chars is
+    std::uint64_t unsigned_integer;  // also instantiated for by shapes and std::to_string)
     double floating;
     struct {
       const void* object;
