@@ -48,8 +48,8 @@ class Node : public std::enable_shared_from_this<Node<T>> {
   friend void record_node(const char*, const InputRef<U>*, std::size_t, Tensor<U>&, BackwardFn<U>, bool);
 };
 
-// The backward closure of one op, type-erased: f(grad of output, output) -> Grads (the grad
-// of each input). Lighter than std::function, which every op's closure used to go through: the closure
+// The backward closure of one op, type-erased: f(grad of output, output) -> {grad of each
+// input}. Lighter than std::function, which every op's closure used to go through: the closure
 // is never copied, so each closure type costs one small thunk (call or destroy) instead of
 // std::function's invoker and manager (with a copy constructor and RTTI). ~100 closures are
 // compiled into a program that builds a model, so this is part of every user's compile time.
