@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 #include <ink/core.hpp>
@@ -110,6 +111,21 @@ TEST_CASE("thread count and ISA selection") {
   CHECK_THROWS_AS(set_num_threads(0), ValueError);
   CHECK(isa_supported(Isa::generic));
   CHECK(isa_supported(active_isa()));
+}
+
+TEST_CASE("INK_ISA names an ISA; anything else is a clear error") {
+  // isa_from_environment() reads INK_ISA on each call (the active ISA keeps its first answer).
+  const char* saved = std::getenv("INK_ISA");
+  const std::string restore = saved ? saved : "";
+  setenv("INK_ISA", "generic", 1);
+  CHECK(detail::isa_from_environment() == Isa::generic);
+  setenv("INK_ISA", "avx9", 1);
+  CHECK_THROWS_AS(detail::isa_from_environment(), ValueError);
+  CHECK_THROWS_WITH(detail::isa_from_environment(),
+                    "INK_ISA: unknown value 'avx9' (expected avx512, avx2 or generic)");
+  unsetenv("INK_ISA");
+  CHECK(detail::isa_from_environment() == best_supported_isa());
+  if (saved) setenv("INK_ISA", restore.c_str(), 1);
 }
 
 TEST_CASE("parallel_for covers the range once and rethrows an exception from a chunk") {

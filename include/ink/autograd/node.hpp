@@ -109,11 +109,10 @@ class FunctionNode final : public Node<T> {
   std::string name() const override { return name_; }
 
   std::vector<Tensor<T>> apply(const Tensor<T>& grad_output) override {
-    if (!backward_)
-      throw AutogradError(std::string(name_) + ": trying to backward through the graph a second time (or "
-                          "directly access saved tensors after they have already been freed). "
-                          "Pass retain_graph = true to the first backward() if you need to "
-                          "backward twice.");
+    INK_CHECK(AutogradError, backward_, name_,
+              ": trying to backward through the graph a second time (or directly access saved tensors after they "
+              "have already been freed). Pass retain_graph = true to the first backward() if you need to backward "
+              "twice.");
     Tensor<T> out;
     if (saved_output_.defined()) {
       out = saved_output_.detach();

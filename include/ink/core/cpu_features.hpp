@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "ink/core/config.hpp"
 #include "ink/core/error.hpp"
@@ -49,12 +50,11 @@ namespace detail {
 INK_COLD inline Isa isa_from_environment() {
   const char* env = std::getenv("INK_ISA");
   if (!env || !*env) return best_supported_isa();
-  const std::string v = env;
-  Isa isa;
+  const std::string_view v = env;
+  Isa isa = Isa::generic;
   if (v == "avx512") isa = Isa::avx512;
   else if (v == "avx2") isa = Isa::avx2;
-  else if (v == "generic") isa = Isa::generic;
-  else throw ValueError("INK_ISA: unknown value '" + v + "' (expected avx512, avx2 or generic)");
+  else INK_CHECK(ValueError, v == "generic", "INK_ISA: unknown value '", v, "' (expected avx512, avx2 or generic)");
   INK_CHECK(ValueError, isa_supported(isa), "INK_ISA=", v, ": this CPU does not support it (best is ",
                     isa_name(best_supported_isa()), ")");
   return isa;

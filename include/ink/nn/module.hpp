@@ -29,7 +29,7 @@ class Module : public std::enable_shared_from_this<Module<T>> {
   // several outputs) define their own functions and leave this one throwing.
   virtual Tensor<T> forward(const Tensor<T>& x) {
     (void)x;
-    throw Error(name() + ": this module has no single-input forward()");
+    ink::detail::raise<Error>({name(), ": this module has no single-input forward()"});
   }
   Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
 
