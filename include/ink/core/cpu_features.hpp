@@ -3,7 +3,6 @@
 // avx512|avx2|generic for tests and benchmarks. Part of core/.
 #pragma once
 #include <cstdlib>
-#include <string>
 #include <string_view>
 
 #include "ink/core/config.hpp"
