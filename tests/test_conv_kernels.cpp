@@ -210,9 +210,11 @@ TEST_CASE("conv kernels through im2col give the bits of the packed patch panels"
   }
 }
 
-// Winograd's weight gradient with units large enough to run in turn into one sum, each GEMM
-// split between threads (winograd::kSplitGemmWork: 256 x 256 channels, two units of 128 tiles).
+// Winograd's weight gradient with units large enough to run in turn into one sum, the threads
+// sharing each unit's tile rows and points (winograd::kSplitGemmWork: 256 x 256 channels, two
+// units of 128 tiles; then two units of 6 and 5 rows of 25 tiles, split 3 + 3 and 2 + 3).
 TEST_CASE("conv kernels equal the reference loops when Winograd's weight-gradient GEMMs split") {
   std::mt19937 rng(17);
   check_shape<float>(shape(1, 256, 32, 32, 256, 3, 1, 1), rng, 1e-5);
+  check_shape<float>(shape(1, 256, 22, 50, 256, 3, 1, 1), rng, 1e-5);
 }

@@ -529,6 +529,24 @@ void convolve(const T* x, const T* U, T* y, const Plan& p) {
   });
 }
 
+// Transforms tile rows [lr0, lr1) of unit u of a weight gradient: x's into V ([16][Tb][in_cp])
+// and dy's into Yg ([16][Tb][out_cp]), a tile row at a time through the calling thread's stage
+// (kSlotWindow), so that threads can share a unit's rows.
+template <class T>
+void transform_weight_grad_rows(const T* x, const T* dy, const Plan& p, index_t u, index_t lr0, index_t lr1, T* V,
+                                T* Yg) {
+  const index_t Tb = p.rows_of(u) * p.tw, r0 = u * p.rows_per_unit, in_w = 2 * p.tw + 2;
+  T* stage = thread_workspace().get<T>(kSlotWindow, static_cast<std::size_t>(kIn * in_w * std::max(p.in_cp, p.out_cp)));
+  for (index_t lr = lr0; lr < lr1; ++lr) {
+    const index_t n = (r0 + lr) / p.th, ty = (r0 + lr) % p.th;
+    stage_rows(x + n * p.in_c * p.H * p.W, p.in_c, p.H, p.W, kOut * ty - p.pad_h, -p.pad_w, kIn, in_w, p.in_cp, stage);
+    input_transform(stage, index_t{1}, p.tw, p.in_cp, V + lr * p.tw * p.in_cp, Tb);
+    stage_rows(dy + n * p.out_c * p.OH * p.OW, p.out_c, p.OH, p.OW, kOut * ty, index_t{0}, kOut, 2 * p.tw, p.out_cp,
+               stage);
+    grad_output_transform(stage, index_t{1}, p.tw, p.out_cp, Yg + lr * p.tw * p.out_cp, Tb);
+  }
+}
+
 #undef INK_WINOGRAD_INLINE
 }  // namespace detail
 
@@ -555,39 +573,51 @@ void backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) {
 }
 
 // dw[Cout, Cin, 3, 3] from x and dy, as conv2d_backward_weights: per unit, dU[xi] (Cout x Cin)
-// += Yg[xi]^T V[xi] over its tiles, units summed in fixed chunks; then dw = G^T dU G.
+// += Yg[xi]^T V[xi] over its tiles; then dw = G^T dU G.
 template <class T>
 void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
   const Window2d& g = s.window;
   const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
   const index_t K = s.out_channels, C = g.channels, P = K * C, UW = kPoints * P;
-  // Units whose GEMMs are large (e, f: 256-512 channels each way) run in turn, each GEMM split
-  // between the threads, into one sum: a chunk's partial sums of a 4-16 MB transformed weight,
-  // written and then added, held two threads to 1.4x on f; one sum is faster at one thread too
-  // (e 175 -> 214, f 171 -> 201 GFLOP/s).
-  const bool split_gemms = K * C * p.rows_per_unit * p.tw >= kSplitGemmWork;
-  const index_t chunks = split_gemms ? 1 : conv_detail::weight_grad_chunks(p.units, UW);
+  // unit u's 16 GEMMs: acc[xi] (K x C) = beta acc[xi] + Yg[xi]^T V[xi], for points [xi0, xi1).
+  auto multiply = [&](index_t u, const T* V, const T* Yg, T beta, T* acc, index_t xi0, index_t xi1) {
+    const index_t Tb = p.rows_of(u) * p.tw;
+    for (index_t xi = xi0; xi < xi1; ++xi)
+      gemm(true, false, K, C, Tb, T(1), Yg + xi * Tb * p.out_cp, p.out_cp, V + xi * Tb * p.in_cp, p.in_cp, beta,
+           acc + xi * P, C);
+  };
+  // Units whose GEMMs are large (e, f: 256-512 channels each way) run in turn into one sum, the
+  // threads sharing each unit: its transforms by tile rows, then its 16 GEMMs by points (each
+  // point's sum is one thread's, so nothing is added across threads). A chunk's partial sums of
+  // a 4-16 MB transformed weight, written and then added, held two threads to 1.4x on f; each
+  // GEMM split between the threads instead, with the transforms on one, to 1.05x on e.
+  if (K * C * p.rows_per_unit * p.tw >= kSplitGemmWork) {
+    const index_t Tmax = p.rows_per_unit * p.tw;
+    T* V = thread_workspace().get<T>(kSlotShared1, static_cast<std::size_t>(kPoints * Tmax * (p.in_cp + p.out_cp)));
+    T* Yg = V + kPoints * Tmax * p.in_cp;
+    T* acc = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(UW));
+    for (index_t u = 0; u < p.units; ++u) {
+      parallel_for(0, p.rows_of(u), 1, [&](index_t lr0, index_t lr1) {
+        detail::transform_weight_grad_rows(x, dy, p, u, lr0, lr1, V, Yg);
+      });
+      parallel_for(0, kPoints, 1, [&](index_t xi0, index_t xi1) { multiply(u, V, Yg, T(u > 0), acc, xi0, xi1); });
+    }
+    detail::weight_grad_transform(acc, P, dw);
+    return;
+  }
+  // Otherwise units are summed in fixed chunks, split between the threads, and the chunks'
+  // partial sums added in order.
+  const index_t chunks = conv_detail::weight_grad_chunks(p.units, UW);
   T* partials = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(chunks * UW));
   conv_detail::for_each_unit(chunks, [&](index_t chunk) {
-    T* acc = partials + chunk * UW;
     const index_t first = p.units * chunk / chunks, last = p.units * (chunk + 1) / chunks;
     Workspace& ws = thread_workspace();
+    const index_t Tmax = p.rows_per_unit * p.tw;
+    T* V = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(kPoints * Tmax * p.in_cp));
+    T* Yg = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(kPoints * Tmax * p.out_cp));
     for (index_t u = first; u < last; ++u) {
-      const index_t rows = p.rows_of(u), Tb = rows * p.tw, r0 = u * p.rows_per_unit;
-      T* stage = ws.get<T>(kSlotWindow, static_cast<std::size_t>(rows * kIn * (2 * p.tw + 2) * std::max(p.in_cp, p.out_cp)));
-      T* V = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(kPoints * Tb * p.in_cp));
-      T* Yg = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(kPoints * Tb * p.out_cp));
-      detail::transform_unit_input(x, p, u, stage, V);
-      for (index_t lr = 0; lr < rows; ++lr) {
-        const index_t n = (r0 + lr) / p.th, ty = (r0 + lr) % p.th;
-        detail::stage_rows(dy + n * K * p.OH * p.OW, K, p.OH, p.OW, kOut * ty, index_t{0}, kOut, 2 * p.tw, p.out_cp,
-                           stage + lr * kOut * 2 * p.tw * p.out_cp);
-      }
-      detail::grad_output_transform(stage, rows, p.tw, p.out_cp, Yg, Tb);
-      const T beta = u == first ? T(0) : T(1);
-      for (index_t xi = 0; xi < kPoints; ++xi)
-        gemm(true, false, K, C, Tb, T(1), Yg + xi * Tb * p.out_cp, p.out_cp, V + xi * Tb * p.in_cp, p.in_cp, beta,
-             acc + xi * P, C);
+      detail::transform_weight_grad_rows(x, dy, p, u, 0, p.rows_of(u), V, Yg);
+      multiply(u, V, Yg, T(u > first), partials + chunk * UW, 0, kPoints);
     }
   });
   for (index_t c = 1; c < chunks; ++c) {
