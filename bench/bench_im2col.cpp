@@ -1,6 +1,6 @@
 // im2col and col2im, each in both versions (row copies and gathers, include/ink/kernels/im2col.hpp),
-// on the windows of the example models: one image per call, as the convolution kernels call
-// them. Reports the time per patch-matrix element ("time/elem", in seconds with SI prefix) and bytes moved per second
+// and col2im's shuffle version for 4-wide stride-2 windows (AVX-512; skipped elsewhere), on the
+// windows of the example models: one image per call, as the convolution kernels call them. Reports the time per patch-matrix element ("time/elem", in seconds with SI prefix) and bytes moved per second
 // (the patch matrix written or read once, the image read or written once). The versions'
 // choice (im2col_prefers_gather / col2im_prefers_gather) was read off this program's output.
 //   build/bench/bench/bench_im2col [--benchmark_filter=gather]
@@ -15,7 +15,7 @@ namespace {
 using ink::index_t;
 using ink::kernels::Window2d;
 
-enum class Kernel { Im2colRows, Im2colGather, Col2imRows, Col2imGather };
+enum class Kernel { Im2colRows, Im2colGather, Col2imRows, Col2imGather, Col2imPairs };
 
 template <Kernel K>
 void BM_window(benchmark::State& state) {
@@ -24,11 +24,17 @@ void BM_window(benchmark::State& state) {
   g.pad_h = g.pad_w = state.range(4);
   std::vector<float> x(static_cast<std::size_t>(g.channels * g.height * g.width), 1.0f);
   std::vector<float> cols(static_cast<std::size_t>(g.patch_size() * g.out_h() * g.out_w()), 1.0f);
+  if (K == Kernel::Col2imPairs && !ink::kernels::im2col_detail::col2im_pairs_applies(g)) {
+    state.SkipWithError("col2im_pairs: 4-wide stride-2 windows on AVX-512 only");
+    return;
+  }
   for (auto _ : state) {
     if constexpr (K == Kernel::Im2colRows) ink::kernels::im2col_rows(x.data(), g, cols.data());
     if constexpr (K == Kernel::Im2colGather) ink::kernels::im2col_gather(x.data(), g, cols.data());
     if constexpr (K == Kernel::Col2imRows) ink::kernels::col2im_rows(cols.data(), g, x.data());
     if constexpr (K == Kernel::Col2imGather) ink::kernels::col2im_gather(cols.data(), g, x.data());
+    if constexpr (K == Kernel::Col2imPairs)
+      ink::kernels::im2col_detail::col2im_pairs_avx512(cols.data(), g, x.data(), g.out_h() * g.out_w(), 0, g.out_h(), false);
     benchmark::DoNotOptimize(cols.data());
     benchmark::DoNotOptimize(x.data());
     benchmark::ClobberMemory();
@@ -52,5 +58,6 @@ BENCHMARK(BM_window<Kernel::Im2colRows>)->Name("im2col/rows")->Apply(shapes);
 BENCHMARK(BM_window<Kernel::Im2colGather>)->Name("im2col/gather")->Apply(shapes);
 BENCHMARK(BM_window<Kernel::Col2imRows>)->Name("col2im/rows")->Apply(shapes);
 BENCHMARK(BM_window<Kernel::Col2imGather>)->Name("col2im/gather")->Apply(shapes);
+BENCHMARK(BM_window<Kernel::Col2imPairs>)->Name("col2im/pairs")->Apply(shapes);
 
 BENCHMARK_MAIN();

@@ -366,6 +366,74 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
                              max_terms, overwrite);
 }
 
+// col2im for windows 4 wide at column stride 2 (the 4x4 stride-2 convolutions of a DCGAN and
+// of bench_conv's h, G1), float, AVX-512: no gathers. With u = x + pad_w = 2 m + e, pixel x of a
+// row receives from taps j = e and j = e + 2 at output columns m and m - 1, so for 8 output
+// columns m0..m0+7 the even pixels get t0[m], then t2[m-1], and the odd ones t1[m], then
+// t3[m-1] (t_j one (i, j) row of cols, masked loads where m is outside the output): two
+// shuffles interleave (t0, t1) and (t2, t3) into 16 pixels. Each pixel row sums its (i, oy)
+// pairs in a register, in (i, j) order as col2im_rows (the same bits), and is stored once. On the AMD EPYC (Zen 5) the gathers of col2im_gather ran at 1.4 cycles per entry of
+// cols (bench_im2col) and were 29% of h's backward-data; see docs/kernels.md (item 44).
+namespace im2col_detail {
+constexpr index_t kMaxPairRows = 16;  // window rows col2im_pairs_avx512 takes
+inline bool col2im_pairs_applies(const Window2d& g) {
+  return g.kernel_w == 4 && g.stride_w == 2 && g.dilation_w == 1 && g.kernel_h <= kMaxPairRows &&
+         active_isa() == Isa::avx512;
+}
+INK_TARGET_AVX512 inline void col2im_pairs_avx512(const float* cols, const Window2d& g, float* x, index_t ld,
+                                                  index_t oy_begin, index_t oy_end, bool overwrite) {
+  using namespace simd;
+  const index_t ow = g.out_w(), W = g.width, pw = g.pad_w;
+  // The image rows the band touches; with `overwrite` the others are zeroed.
+  const index_t y_lo = std::max<index_t>(0, oy_begin * g.stride_h - g.pad_h);
+  const index_t y_hi = std::min(g.height, (oy_end - 1) * g.stride_h - g.pad_h + (g.kernel_h - 1) * g.dilation_h + 1);
+  if (overwrite)
+    for (index_t c = 0; c < g.channels; ++c) {
+      float* plane = x + c * g.height * W;
+      std::fill(plane, plane + std::clamp<index_t>(y_lo, 0, g.height) * W, 0.0f);
+      std::fill(plane + std::clamp<index_t>(y_hi, y_lo, g.height) * W, plane + g.height * W, 0.0f);
+    }
+  // Output columns m0..m0+7 for m0 = 0, 8, ... while their pixels 2 m0 - pw.. reach the row.
+  for (index_t m0 = 0; 2 * m0 - pw < W; m0 += 8) {
+    // Lane l of the 16 is pixel 2 m0 + l - pw; loads: output columns m0 + i and m0 - 1 + i.
+    unsigned short store = 0;
+    for (int l = 0; l < 16; ++l) {
+      const index_t px = 2 * m0 + l - pw;
+      if (px >= 0 && px < W) store = static_cast<unsigned short>(store | (1u << l));
+    }
+    unsigned char here = 0, before = 0;
+    for (int i = 0; i < 8; ++i) {
+      if (m0 + i < ow) here = static_cast<unsigned char>(here | (1u << i));
+      if (m0 - 1 + i >= 0 && m0 - 1 + i < ow) before = static_cast<unsigned char>(before | (1u << i));
+    }
+    for (index_t y = y_lo; y < y_hi; ++y) {
+      // The window rows i that reach pixel row y, as offsets of their 4 taps' output row oy.
+      index_t offsets[kMaxPairRows], terms = 0;
+      for (index_t i = 0; i < g.kernel_h; ++i) {
+        const index_t t = y + g.pad_h - i * g.dilation_h;
+        if (t < 0 || t % g.stride_h != 0) continue;
+        const index_t oy = t / g.stride_h;
+        if (oy >= oy_begin && oy < oy_end) offsets[terms++] = i * 4 * ld + (oy - oy_begin) * ow + m0;
+      }
+      const index_t channel_step = g.kernel_h * 4 * ld;
+      for (index_t c = 0; c < g.channels; ++c) {
+        float* row = x + (c * g.height + y) * W;
+        f32x16 sum = overwrite ? f32x16{} : mask_load(f32x16{}, store, row + 2 * m0 - pw);
+        for (index_t k = 0; k < terms; ++k) {
+          const float* taps = cols + c * channel_step + offsets[k];
+          const f32x8 t0 = mask_load(f32x8{}, here, taps), t1 = mask_load(f32x8{}, here, taps + ld);
+          const f32x8 t2 = mask_load(f32x8{}, before, taps + 2 * ld - 1);
+          const f32x8 t3 = mask_load(f32x8{}, before, taps + 3 * ld - 1);
+          sum += __builtin_shufflevector(t0, t1, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+          sum += __builtin_shufflevector(t2, t3, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+        }
+        mask_store(row + 2 * m0 - pw, store, sum);
+      }
+    }
+  }
+}
+}  // namespace im2col_detail
+
 // Which version each picks, from bench/bench_im2col (docs/kernels.md): gathers win on strided
 // windows and on rows shorter than 10 (on the 7- and 14-wide outputs measured, im2col 1.7-2.5x
 // and col2im 1.25-2.5x faster), row copies on long stride-1 rows (2x on 28-wide rows). The
@@ -387,11 +455,17 @@ void im2col(const T* x, const Window2d& g, T* cols, T pad_value = T(0), index_t 
   else im2col_rows(x, g, cols, pad_value, ld, oy_begin, oy_end);
 }
 
-// x += the fold of cols, or x = the fold with `overwrite` (x's values not read).
+// x += the fold of cols, or x = the fold with `overwrite` (x's values not read): the shuffle
+// version for 4-wide stride-2 windows on AVX-512, else as col2im_prefers_gather says.
 template <class T>
 void col2im(const T* cols, const Window2d& g, T* x, index_t ld = 0, index_t oy_begin = 0, index_t oy_end = -1,
             bool overwrite = false) {
   const index_t band_columns = ((oy_end < 0 ? g.out_h() : oy_end) - oy_begin) * g.out_w();
+  if constexpr (std::is_same_v<T, float>) {
+    if (im2col_detail::col2im_pairs_applies(g))
+      return im2col_detail::col2im_pairs_avx512(cols, g, x, ld == 0 ? band_columns : ld, oy_begin,
+                                                oy_end < 0 ? g.out_h() : oy_end, overwrite);
+  }
   if (col2im_prefers_gather(g, ld == 0 ? band_columns : ld)) return col2im_gather(cols, g, x, ld, oy_begin, oy_end, overwrite);
   if (overwrite) std::fill(x, x + g.channels * g.height * g.width, T(0));
   col2im_rows(cols, g, x, ld, oy_begin, oy_end);
