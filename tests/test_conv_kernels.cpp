@@ -218,3 +218,42 @@ TEST_CASE("conv kernels equal the reference loops when Winograd's weight-gradien
   check_shape<float>(shape(1, 256, 32, 32, 256, 3, 1, 1), rng, 1e-5);
   check_shape<float>(shape(1, 256, 22, 50, 256, 3, 1, 1), rng, 1e-5);
 }
+
+// The patch panels' vector packing (runs of consecutive offsets as masked loads, runs of every
+// other offset as two loads and a permute, else gathers) against the scalar packing, bitwise,
+// on random offset tables: runs of step 1, 2 and 3 of random lengths at random jumps, panel
+// widths that leave a part-filled last panel.
+TEST_CASE("patch panels packed per ISA equal the scalar packing") {
+  using ink::kernels::PatchPanels;
+  std::mt19937 rng(29);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<float> base(4096);
+  for (auto& v : base) v = std::uniform_real_distribution<float>(-1, 1)(rng);
+  int strided = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    const index_t kc = pick(1, 9), n = pick(1, 100);
+    const int NR = trial % 2 ? 48 : 16;
+    std::vector<std::int32_t> row(static_cast<std::size_t>(kc)), col(static_cast<std::size_t>(n));
+    for (auto& r : row) r = pick(0, 1000);
+    std::int32_t at = pick(0, 40);
+    for (index_t l = 0; l < n;) {
+      const int step = pick(1, 3), len = pick(1, 12);
+      strided += step == 2 && len > 1;
+      for (int j = 0; j < len && l < n; ++j, ++l, at += step) col[static_cast<std::size_t>(l)] = at;
+      at += pick(0, 30);
+    }
+    const PatchPanels<float> panels{base.data(), row.data(), col.data()};
+    const std::size_t size = static_cast<std::size_t>((n + NR - 1) / NR * NR * kc);
+    std::vector<float> scalar(size, 7.0f);
+    ink::kernels::patch_detail::pack_scalar(base.data(), row.data(), kc, col.data(), n, NR, scalar.data());
+    for (Isa isa : supported_isas()) {
+      IsaGuard guard;
+      ink::set_active_isa(isa);
+      std::vector<float> packed(size, 7.0f);
+      ink::kernels::pack_patch_panels<float>(&panels, 0, kc, 0, n, NR, packed.data());
+      INFO("trial " << trial << ", " << ink::isa_name(isa) << ", kc " << kc << ", n " << n << ", NR " << NR);
+      REQUIRE(packed == scalar);
+    }
+  }
+  CHECK(strided > 100);
+}

@@ -48,21 +48,29 @@ void pack_scalar(const T* base, const std::int32_t* row, index_t kc, const std::
 // The vector versions take a panel 16 (8) columns at a time down all kc rows. Those columns'
 // offsets usually form a few runs of consecutive values (a stride-1 output row; the kw taps of
 // a patch row): then each run is one masked load, lane j of run r reading base + row[k] +
-// (col[first of r] - first of r) + j; otherwise one gather per row.
+// (col[first of r] - first of r) + j; otherwise one gather per row. The AVX-512 version also
+// takes runs of every other value (a stride-2 output row), each as two masked loads of its span
+// and a two-register permute: on the AMD EPYC (Zen 5) a 16-lane gather cost more than the
+// three or four runs of h's 7-wide stride-2 rows (docs/kernels.md, item 45).
 constexpr int kMaxRuns = 4;
 struct Runs {
   int count = 0;  // 0: gather
   std::uint32_t mask[kMaxRuns];
   std::int32_t shift[kMaxRuns];
+  int step[kMaxRuns];  // 1, or 2 when every_other
 };
-inline Runs find_runs(const std::int32_t* col, int lanes) {
+inline Runs find_runs(const std::int32_t* col, int lanes, bool every_other = false) {
   Runs r;
   for (int s = 0; s < lanes;) {
+    const int step = every_other && s + 1 < lanes && col[s + 1] == col[s] + 2 ? 2 : 1;
     int e = s + 1;
-    while (e < lanes && col[e] == col[s] + (e - s)) ++e;
+    while (e < lanes && col[e] == col[s] + step * (e - s)) ++e;
     if (r.count == kMaxRuns) return Runs{};
     r.mask[r.count] = ((e - s == 32 ? 0u : (1u << (e - s))) - 1u) << s;
-    r.shift[r.count] = col[s] - s;
+    // Step 1: lane j reads base + shift + j; step 2: the permute's lane j takes element
+    // 2 (j - s) of the span from base + shift.
+    r.shift[r.count] = step == 1 ? col[s] - s : col[s];
+    r.step[r.count] = step;
     ++r.count;
     s = e;
   }
@@ -72,6 +80,7 @@ inline Runs find_runs(const std::int32_t* col, int lanes) {
 INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
                                           const std::int32_t* col, index_t n, int NR, float* dst) {
   using namespace simd;
+  const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   for (index_t p0 = 0; p0 < n; p0 += NR) {
     float* panel = dst + (p0 / NR) * kc * NR;
     const index_t w = std::min<index_t>(NR, n - p0);
@@ -82,8 +91,10 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
         for (index_t k = 0; k < kc; ++k) *reinterpret_cast<f32x16_u*>(d + k * NR) = f32x16{};
         continue;
       }
-      const Runs runs = find_runs(col + p0 + v, lanes);
-      if (runs.count > 0) {
+      const Runs runs = find_runs(col + p0 + v, lanes, true);
+      bool strided = false;
+      for (int r = 0; r < runs.count; ++r) strided = strided || runs.step[r] == 2;
+      if (runs.count > 0 && !strided) {
         for (index_t k = 0; k < kc; ++k) {
           const float* b = base + row[k];
           f32x16 x = mask_load(f32x16{}, static_cast<unsigned short>(runs.mask[0]), b + runs.shift[0]);
@@ -91,11 +102,37 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
             x = mask_load(x, static_cast<unsigned short>(runs.mask[r]), b + runs.shift[r]);
           *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
         }
+      } else if (runs.count > 0) {
+        // Per run: the masks of its span's two loads (2 len - 1 values) and its permute.
+        unsigned short low[kMaxRuns], high[kMaxRuns];
+        i32x16 idx[kMaxRuns];
+        for (int r = 0; r < runs.count; ++r) {
+          const int first = __builtin_ctz(runs.mask[r]), len = __builtin_popcount(runs.mask[r]);
+          const int span = runs.step[r] == 1 ? 16 : 2 * len - 1;
+          low[r] = static_cast<unsigned short>(span >= 16 ? 0xffffu : (1u << span) - 1);
+          high[r] = static_cast<unsigned short>(span > 16 ? (1u << (span - 16)) - 1 : 0);
+          idx[r] = (lane - first) * runs.step[r];
+        }
+        for (index_t k = 0; k < kc; ++k) {
+          const float* b = base + row[k];
+          f32x16 x{};
+          for (int r = 0; r < runs.count; ++r) {
+            const unsigned short m = static_cast<unsigned short>(runs.mask[r]);
+            if (runs.step[r] == 1) {
+              x = mask_load(x, m, b + runs.shift[r]);
+              continue;
+            }
+            const float* span = b + runs.shift[r];
+            const f32x16 lo = mask_load(f32x16{}, low[r], span), hi = mask_load(f32x16{}, high[r], span + 16);
+            x = mask_blend(m, x, permute2(lo, idx[r], hi));
+          }
+          *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
+        }
       } else {
         const unsigned short m = static_cast<unsigned short>((1u << lanes) - 1);
-        const i32x16 idx = mask_load(i32x16{}, m, col + p0 + v);
+        const i32x16 gidx = mask_load(i32x16{}, m, col + p0 + v);
         for (index_t k = 0; k < kc; ++k)
-          *reinterpret_cast<f32x16_u*>(d + k * NR) = mask_gather(f32x16{}, m, idx + row[k], base);
+          *reinterpret_cast<f32x16_u*>(d + k * NR) = mask_gather(f32x16{}, m, gidx + row[k], base);
       }
     }
   }

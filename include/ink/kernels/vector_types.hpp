@@ -99,6 +99,15 @@ INK_SIMD_AVX512 f64x8 mask_gather(f64x8 src, unsigned char m, i32x8 idx, const d
   return INK_SIMD_OP(__builtin_ia32_gathersiv8df(src, base, idx, m, 8),
                      (f64x8)_mm512_mask_i32gather_pd((__m512d)src, m, (__m256i)idx, base, 8));
 }
+// Lane j of the 32 values of a (lanes 0-15) and b (16-31) at idx[j]: vpermt2ps.
+INK_SIMD_AVX512 f32x16 permute2(f32x16 a, i32x16 idx, f32x16 b) {
+  return INK_SIMD_OP(__builtin_ia32_vpermt2varps512_mask(idx, a, b, static_cast<unsigned short>(~0u)),
+                     (f32x16)_mm512_permutex2var_ps((__m512)a, (__m512i)idx, (__m512)b));
+}
+// b where m is on, a elsewhere.
+INK_SIMD_AVX512 f32x16 mask_blend(unsigned short m, f32x16 a, f32x16 b) {
+  return INK_SIMD_OP(__builtin_ia32_blendmps_512_mask(a, b, m), (f32x16)_mm512_mask_blend_ps(m, (__m512)a, (__m512)b));
+}
 // The lanes of m where a > b.
 INK_SIMD_AVX512 unsigned short mask_cmpgt(unsigned short m, i32x16 a, i32x16 b) {
   return INK_SIMD_OP(__builtin_ia32_pcmpgtd512_mask(a, b, m), _mm512_mask_cmpgt_epi32_mask(m, (__m512i)a, (__m512i)b));
