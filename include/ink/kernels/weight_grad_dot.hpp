@@ -8,8 +8,10 @@
 // of its three; transposed (M = the patch) the GEMM packed all of dy each time, a copy as large
 // as the work; either way these gradients ran at 25-45 GFLOP/s where oneDNN gave 55.
 //
-// Blocks of 4 channel rows x 4 patch rows keep 16 vector accumulators, fed by 8 loads per 16
-// multiply-adds; rows past the matrices' ends read a zero row and their sums are dropped. A
+// Blocks of channel rows x patch rows keep that many vector accumulators: 8 x 3 with AVX-512's
+// 32 registers (24 accumulators, fed by 11 loads per 24 multiply-adds; 9 patch rows of a 3x3
+// window are 3 whole blocks, 16 of a 4x4 one 6 with 2 rows to spare), 4 x 4 with AVX2's 16
+// (8 loads per 16). Rows past the matrices' ends read a zero row and their sums are dropped. A
 // block's lanes are added in a fixed order at the end of each call, and onto dw in call order:
 // the result depends on the calls alone, not on threads.
 #pragma once
@@ -26,7 +28,8 @@ namespace ink::kernels {
 
 namespace weight_grad_dot_detail {
 
-constexpr int kBlock = 4;
+// Rows per block of dy (channels) and of the patches, per ISA.
+constexpr int kRowsAvx512 = 8, kColsAvx512 = 3, kBlockAvx2 = 4;
 
 // d: C rows of n values, ldd apart; q: P rows, ldq apart; `images` such pairs, d_image and
 // q_image apart.
@@ -38,17 +41,17 @@ struct Operands {
   index_t ldq, q_image, P, n, images;
 };
 
-// The rows of one block: r0 .. r0 + 3 of a matrix with `rows` rows `ld` apart, or `zero`.
-template <class T>
-void block_rows(const T* m, index_t ld, index_t rows, index_t r0, const T* zero, const T* out[kBlock]) {
-  for (int i = 0; i < kBlock; ++i) out[i] = r0 + i < rows ? m + (r0 + i) * ld : zero;
+// The rows of one block: r0 .. r0 + B - 1 of a matrix with `rows` rows `ld` apart, or `zero`.
+template <int B, class T>
+void block_rows(const T* m, index_t ld, index_t rows, index_t r0, const T* zero, const T* out[B]) {
+  for (int i = 0; i < B; ++i) out[i] = r0 + i < rows ? m + (r0 + i) * ld : zero;
 }
 
-// The 16 sums of one block in fixed lane order onto dw (only the rows that exist).
-template <class T>
-void add_block(const T sums[kBlock][kBlock], index_t c0, index_t C, index_t t0, index_t P, T* dw) {
-  for (int i = 0; i < kBlock && c0 + i < C; ++i)
-    for (int j = 0; j < kBlock && t0 + j < P; ++j) dw[(c0 + i) * P + t0 + j] += sums[i][j];
+// The sums of one block in fixed lane order onto dw (only the rows that exist).
+template <int R, int Q, class T>
+void add_block(const T sums[R][Q], index_t c0, index_t C, index_t t0, index_t P, T* dw) {
+  for (int i = 0; i < R && c0 + i < C; ++i)
+    for (int j = 0; j < Q && t0 + j < P; ++j) dw[(c0 + i) * P + t0 + j] += sums[i][j];
 }
 
 template <class T>
@@ -78,40 +81,42 @@ INK_TARGET_AVX2 inline float lane_sum(simd::f32x8 a) {
 
 INK_TARGET_AVX512 inline void dot_avx512(const Operands<float>& o, const float* zero, float* dw) {
   using namespace simd;
-  for (index_t c0 = 0; c0 < o.C; c0 += kBlock)
-    for (index_t t0 = 0; t0 < o.P; t0 += kBlock) {
-      f32x16 acc[kBlock][kBlock] = {};
+  constexpr int R = kRowsAvx512, Q = kColsAvx512;
+  for (index_t c0 = 0; c0 < o.C; c0 += R)
+    for (index_t t0 = 0; t0 < o.P; t0 += Q) {
+      f32x16 acc[R][Q] = {};
       for (index_t img = 0; img < o.images; ++img) {
-        const float *dr[kBlock], *qr[kBlock];
-        block_rows(o.d + img * o.d_image, o.ldd, o.C, c0, zero, dr);
-        block_rows(o.q + img * o.q_image, o.ldq, o.P, t0, zero, qr);
+        const float *dr[R], *qr[Q];
+        block_rows<R>(o.d + img * o.d_image, o.ldd, o.C, c0, zero, dr);
+        block_rows<Q>(o.q + img * o.q_image, o.ldq, o.P, t0, zero, qr);
         for (index_t l = 0; l < o.n; l += 16) {
           const unsigned short m = static_cast<unsigned short>(o.n - l >= 16 ? 0xffffu : (1u << (o.n - l)) - 1);
-          f32x16 dv[kBlock], qv[kBlock];
-          for (int i = 0; i < kBlock; ++i) dv[i] = mask_load(f32x16{}, m, dr[i] + l);
-          for (int j = 0; j < kBlock; ++j) qv[j] = mask_load(f32x16{}, m, qr[j] + l);
-          for (int i = 0; i < kBlock; ++i)
-            for (int j = 0; j < kBlock; ++j)
-              acc[i][j] = fmadd(dv[i], qv[j], acc[i][j]);
+          f32x16 qv[Q];
+          for (int j = 0; j < Q; ++j) qv[j] = mask_load(f32x16{}, m, qr[j] + l);
+          for (int i = 0; i < R; ++i) {
+            const f32x16 dv = mask_load(f32x16{}, m, dr[i] + l);
+            for (int j = 0; j < Q; ++j) acc[i][j] = fmadd(dv, qv[j], acc[i][j]);
+          }
         }
       }
-      float sums[kBlock][kBlock];
-      for (int i = 0; i < kBlock; ++i)
-        for (int j = 0; j < kBlock; ++j) sums[i][j] = lane_sum(acc[i][j]);
-      add_block(sums, c0, o.C, t0, o.P, dw);
+      float sums[R][Q];
+      for (int i = 0; i < R; ++i)
+        for (int j = 0; j < Q; ++j) sums[i][j] = lane_sum(acc[i][j]);
+      add_block<R, Q>(sums, c0, o.C, t0, o.P, dw);
     }
 }
 
 INK_TARGET_AVX2 inline void dot_avx2(const Operands<float>& o, const float* zero, float* dw) {
   using namespace simd;
+  constexpr int kBlock = kBlockAvx2;
   const i32x8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
   for (index_t c0 = 0; c0 < o.C; c0 += kBlock)
     for (index_t t0 = 0; t0 < o.P; t0 += kBlock) {
       f32x8 acc[kBlock][kBlock] = {};
       for (index_t img = 0; img < o.images; ++img) {
         const float *dr[kBlock], *qr[kBlock];
-        block_rows(o.d + img * o.d_image, o.ldd, o.C, c0, zero, dr);
-        block_rows(o.q + img * o.q_image, o.ldq, o.P, t0, zero, qr);
+        block_rows<kBlock>(o.d + img * o.d_image, o.ldd, o.C, c0, zero, dr);
+        block_rows<kBlock>(o.q + img * o.q_image, o.ldq, o.P, t0, zero, qr);
         for (index_t l = 0; l < o.n; l += 8) {
           const i32x8 m = lane < static_cast<int>(std::min<index_t>(o.n - l, 8));
           f32x8 dv[kBlock], qv[kBlock];
@@ -124,7 +129,7 @@ INK_TARGET_AVX2 inline void dot_avx2(const Operands<float>& o, const float* zero
       float sums[kBlock][kBlock];
       for (int i = 0; i < kBlock; ++i)
         for (int j = 0; j < kBlock; ++j) sums[i][j] = lane_sum(acc[i][j]);
-      add_block(sums, c0, o.C, t0, o.P, dw);
+      add_block<kBlock, kBlock>(sums, c0, o.C, t0, o.P, dw);
     }
 }
 
