@@ -139,6 +139,11 @@ std::vector<Conv2dShape> chosen_shapes() {
       shape(6, 1, 12, 12, 17, 3, 1, 1),
       shape(3, 1, 10, 10, 20, 4, 2, 1),
       shape(1, 2, 30, 30, 41, 3, 1, 1),
+      // a short patch's forward image by image within tiles (G2's backward-data: 1 channel,
+      // 4x4 stride 2, 14x14 = 196 positions; 5 images, tiles of 2 and 3), and grouped (2 x 16
+      // taps) with 14x13 = 182 positions
+      shape(5, 1, 28, 28, 9, 4, 2, 1),
+      shape(3, 4, 29, 26, 6, 4, 2, 1, 1, 2),
       // Winograd F(2x2, 3x3): odd sizes (partial tiles), channel counts that are not whole
       // vectors, padding 0, 1 and 2, one image and many, several units of tile rows
       shape(2, 17, 9, 7, 19, 3, 1, 1),
