@@ -19,7 +19,11 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DINK_BUILD_BENCH=ON >/dev/nul
 cmake --build "$build" -j "${JOBS:-$(nproc)}" --target bench_train_step >/dev/null
 
 ink="$build/bench/bench_train_step"
-torch=(/usr/bin/python3 bench/reference/train_step_torch.py)
+# PyTorch with a warm heap (../shared/PEERS.md): its default malloc hands large buffers back to
+# the OS and page-faults them in again every step (its classifier step: 90 ms warm, 310 ms
+# without, docs/performance.md). GLIBC_TUNABLES, when set, is passed on instead.
+warm_heap="${GLIBC_TUNABLES:-glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736}"
+torch=(env "GLIBC_TUNABLES=$warm_heap" /usr/bin/python3 bench/reference/train_step_torch.py)
 reps="${REPS:-3}" steps="${STEPS:-20}" warmup="${WARMUP:-3}" rss_steps="${RSS_STEPS:-20}"
 threads="${THREADS:-1 2}"
 # Threads pinned, as in run_conv.sh: unpinned, with background jobs on the machine, Linux often
