@@ -1,8 +1,10 @@
 // im2col and col2im, each in both versions (row copies and gathers, include/ink/kernels/im2col.hpp),
 // and col2im's shuffle version for 4-wide stride-2 windows (AVX-512; skipped elsewhere), on the
-// windows of the example models: one image per call, as the convolution kernels call them. Reports the time per patch-matrix element ("time/elem", in seconds with SI prefix) and bytes moved per second
-// (the patch matrix written or read once, the image read or written once). The versions'
-// choice (im2col_prefers_gather / col2im_prefers_gather) was read off this program's output.
+// windows of the example models: one image per call, as the convolution kernels call them.
+// Reports the time per patch-matrix element ("time/elem", in seconds with SI prefix) and bytes
+// moved per second (the patch matrix written or read once, the image read or written once).
+// The versions' choice (im2col_prefers_gather / col2im_prefers_gather) was read off this
+// program's output.
 //   build/bench/bench/bench_im2col [--benchmark_filter=gather]
 // Arguments of each case: channels, height = width, kernel, stride, padding.
 #include <benchmark/benchmark.h>

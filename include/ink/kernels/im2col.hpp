@@ -372,8 +372,9 @@ void col2im_gather(const T* cols, const Window2d& g, T* x, index_t ld = 0, index
 // columns m0..m0+7 the even pixels get t0[m], then t2[m-1], and the odd ones t1[m], then
 // t3[m-1] (t_j one (i, j) row of cols, masked loads where m is outside the output): two
 // shuffles interleave (t0, t1) and (t2, t3) into 16 pixels. Each pixel row sums its (i, oy)
-// pairs in a register, in (i, j) order as col2im_rows (the same bits), and is stored once. On the AMD EPYC (Zen 5) the gathers of col2im_gather ran at 1.4 cycles per entry of
-// cols (bench_im2col) and were 29% of h's backward-data; see docs/kernels.md (item 44).
+// pairs in a register, in (i, j) order as col2im_rows (the same bits), and is stored once. On
+// the AMD EPYC (Zen 5) the gathers of col2im_gather ran at 1.4 cycles per entry of cols
+// (bench_im2col) and were 29% of h's backward-data; see docs/kernels.md (item 44).
 namespace im2col_detail {
 constexpr index_t kMaxPairRows = 16;  // window rows col2im_pairs_avx512 takes
 inline bool col2im_pairs_applies(const Window2d& g) {
