@@ -151,6 +151,12 @@ std::vector<Conv2dShape> chosen_shapes() {
       shape(3, 33, 6, 5, 18, 3, 1, 2),
       shape(1, 20, 70, 9, 17, 3, 1, 1),
       shape(9, 24, 14, 14, 31, 3, 1, 1),
+      // Winograd F(4x4, 3x3) for the weight gradient (64 channels or more each way): partial
+      // 4x4 tiles, channels that are not whole vectors, padding 0, 1 and 2, two images in two
+      // units summed as chunks
+      shape(2, 67, 39, 37, 80, 3, 1, 1),
+      shape(1, 64, 21, 43, 64, 3, 1, 0),
+      shape(1, 70, 18, 18, 66, 3, 1, 2),
   };
 }
 
@@ -216,8 +222,9 @@ TEST_CASE("conv kernels through im2col give the bits of the packed patch panels"
 }
 
 // Winograd's weight gradient with units large enough to run in turn into one sum, the threads
-// sharing each unit's tile rows and points (winograd::kSplitGemmWork: 256 x 256 channels, two
-// units of 128 tiles; then two units of 6 and 5 rows of 25 tiles, split 3 + 3 and 2 + 3).
+// sharing each unit's tile rows and points (winograd::kSplitUnitWork: 256 x 256 channels; one
+// unit of 8 rows of 4x4 tiles, split 4 + 4; then, in 2x2 tiles since 4x4 ones would overhang
+// 22 x 50 by 13%, two units of 6 and 5 rows of 25 tiles, split 3 + 3 and 2 + 3).
 TEST_CASE("conv kernels equal the reference loops when Winograd's weight-gradient GEMMs split") {
   std::mt19937 rng(17);
   check_shape<float>(shape(1, 256, 32, 32, 256, 3, 1, 1), rng, 1e-5);

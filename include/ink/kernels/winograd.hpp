@@ -43,9 +43,10 @@ constexpr index_t kPoints = 16;  // points of a transformed tile: kIn * kIn
 // channels each) stay near L2 for 64 channels. (256 for the weight gradient measured no faster
 // on bench_conv's shape b.)
 constexpr index_t kTilesPerUnit = 128;
-// Multiply-adds per GEMM of a unit's weight gradient from which its units run one after the
-// other, each GEMM on all threads, instead of in chunks with partial sums (backward_weights).
-constexpr index_t kSplitGemmWork = index_t{8} << 20;
+// Multiply-adds of a unit's weight gradient (all its points' GEMMs) from which its units run one
+// after the other, the threads sharing each unit, instead of in chunks with partial sums
+// (backward_weights; 8 Mi per GEMM of F(2x2, 3x3)'s 16).
+constexpr index_t kSplitUnitWork = index_t{128} << 20;
 // The transforms work on vectors of 16 channels (AVX-512 floats), padded with zeros: below 16
 // channels a vector is part padding, and the GEMMs' K or N too short to pay for the
 // transforms. The im2col path takes those (no measurement below 32 channels yet).
@@ -165,6 +166,73 @@ struct WeightGradTransform {
   }
 };
 
+// The 1-D transforms of F(4, 3), used for the weight gradient only (weight_grad_tiling): points
+// 0, 1, -1, 2, -1/2 and infinity rather than the usual 0, +-1, +-2, which Barabasz et al. 2018
+// ("Error analysis and improving the accuracy of Winograd convolution for deep neural networks")
+// found more accurate for F(4, 3). Modelled in numpy (float32 against float64, random normal
+// data): the weight gradient of bench_conv's e (256 x 256 channels, 196 tiles) 2.7e-6 of the
+// largest value with these points and 8.9e-6 with 0, +-1, +-2; f (512 channels, 49 tiles)
+// 1.9e-6 and 5.7e-6; c (64 channels, 3136 tiles) 1.2e-5 and 3.8e-5. With a = d4 - d2 and
+// b = d1 - d3, B^T d is:
+struct InputTransform4 {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&d)[6], V (&o)[6]) {
+    using E = typename Element<V>::type;
+    const V a = d[4] - d[2], b = d[1] - d[3];
+    o[0] = d[0] + a - d[2] + b * E(1.5);
+    o[1] = a - b - (d[2] + d[3]) * E(1.5);
+    o[2] = a + b + (d[2] - d[3]) * E(1.5);
+    o[3] = a - b * E(0.5);
+    o[4] = a + b * E(2);
+    o[5] = d[5] - a * E(1.5) + b - d[3];
+  }
+};
+// A dy: 4 output gradients to the 6 points (the adjoint of F(4, 3)'s output transform A^T,
+// whose columns are the powers of each point).
+struct GradOutputTransform4 {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&d)[4], V (&o)[6]) {
+    using E = typename Element<V>::type;
+    const V even = d[0] + d[2], odd = d[1] + d[3];
+    o[0] = d[0];
+    o[1] = even + odd;
+    o[2] = even - odd;
+    o[3] = d[0] + d[2] * E(4) + (d[1] + d[3] * E(4)) * E(2);
+    o[4] = d[0] + d[2] * E(0.25) - (d[1] + d[3] * E(0.25)) * E(0.5);
+    o[5] = d[3];
+  }
+};
+// G^T u: the 6 points back to the 3 weights; G's rows are (1, 0, 0), -(1, 1, 1) / 3,
+// (1, -1, 1) / 3, (1, 2, 4) / 15, (-16, 8, -4) / 15 and (0, 0, 1).
+struct WeightGradTransform4 {
+  template <class V>
+  INK_WINOGRAD_INLINE static void apply(const V (&u)[6], V (&o)[3]) {
+    using E = typename Element<V>::type;
+    const E third = E(1) / E(3), fifteenth = E(1) / E(15);
+    const V minus = (u[2] - u[1]) * third, plus = (u[1] + u[2]) * third;
+    o[0] = u[0] + minus + (u[3] - u[4] * E(16)) * fifteenth;
+    o[1] = (u[3] * E(2) + u[4] * E(8)) * fifteenth - plus;
+    o[2] = minus + (u[3] - u[4]) * (E(4) * fifteenth) + u[5];
+  }
+};
+
+// A tiling: output tiles of out x out, read from in x in inputs, transformed to points = in x in
+// values, and its transforms. F(2x2, 3x3) in all three directions; F(4x4, 3x3) for the weight
+// gradient where it wins and its float error stays small (weight_grad_tiling).
+struct F2x3 {
+  static constexpr index_t out = 2, in = 4, points = 16;
+  using Input = InputTransform;
+  using Output = OutputTransform;
+  using GradOutput = GradOutputTransform;
+  using WeightGrad = WeightGradTransform;
+};
+struct F4x3 {
+  static constexpr index_t out = 4, in = 6, points = 36;
+  using Input = InputTransform4;
+  using GradOutput = GradOutputTransform4;
+  using WeightGrad = WeightGradTransform4;
+};
+
 // out = F in F^T: the 1-D transform F (P values to Q) along each column of the P x P tile, then
 // along each row of the result.
 template <class F, int P, int Q, class V>
@@ -222,81 +290,86 @@ void unstage_row(const T* row, index_t cols, index_t Kp, index_t K, index_t OH, 
 
 // The hot loops, one body each, compiled per ISA by the wrappers below.
 
-// V[xi][t][c] for the unit's tiles t = lr * tw + tx: stage holds, per tile row lr, the 4 input
-// rows it reads ([lr][4][2*tw + 2][Cp]).
-template <class T, int Bytes>
+// V[xi][t][c] for the unit's tiles t = lr * tw + tx: stage holds, per tile row lr, the Tl::in
+// input rows it reads ([lr][Tl::in][Tl::out * tw + 2][Cp]).
+template <class Tl, class T, int Bytes>
 INK_WINOGRAD_INLINE void input_transform_body(const T* stage, index_t rows, index_t tw, index_t Cp, T* V, index_t Tb) {
   using Vec = typename Chunk<T, Bytes>::type;
-  const index_t ws = 2 * tw + 2;
+  constexpr int n = Tl::in;
+  const index_t ws = Tl::out * tw + 2;
   for (index_t lr = 0; lr < rows; ++lr)
     for (index_t tx = 0; tx < tw; ++tx) {
-      const T* base = stage + (lr * kIn * ws + kOut * tx) * Cp;
+      const T* base = stage + (lr * n * ws + Tl::out * tx) * Cp;
       T* out = V + (lr * tw + tx) * Cp;
       for (index_t c = 0; c < Cp; c += Chunk<T, Bytes>::lanes) {
-        Vec d[4][4], v[4][4];
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j) load(d[i][j], base + (i * ws + j) * Cp + c);
-        transform_2d<InputTransform>(d, v);
-        for (int a = 0; a < 4; ++a)
-          for (int b = 0; b < 4; ++b) store(out + (a * 4 + b) * Tb * Cp + c, v[a][b]);
+        Vec d[n][n], v[n][n];
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j) load(d[i][j], base + (i * ws + j) * Cp + c);
+        transform_2d<typename Tl::Input>(d, v);
+        for (int a = 0; a < n; ++a)
+          for (int b = 0; b < n; ++b) store(out + (a * n + b) * Tb * Cp + c, v[a][b]);
       }
     }
 }
 
-// Tile row lr of the unit: out[i][2tx + j][k] (channels last, [2][2 * tw][Kp]) from M[xi][t][k].
-template <class T, int Bytes>
+// Tile row lr of the unit: out[i][m tx + j][k] (channels last, [m][m * tw][Kp], m = Tl::out)
+// from M[xi][t][k].
+template <class Tl, class T, int Bytes>
 INK_WINOGRAD_INLINE void output_transform_body(const T* M, index_t Tb, index_t Kp, index_t lr, index_t tw, T* out) {
   using Vec = typename Chunk<T, Bytes>::type;
-  const index_t ws = 2 * tw;
+  constexpr int m = Tl::out, n = Tl::in;
+  const index_t ws = m * tw;
   for (index_t tx = 0; tx < tw; ++tx) {
     const T* in = M + (lr * tw + tx) * Kp;
-    T* o = out + kOut * tx * Kp;
+    T* o = out + m * tx * Kp;
     for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes) {
-      Vec m[4][4], r[2][2];
-      for (int a = 0; a < 4; ++a)
-        for (int b = 0; b < 4; ++b) load(m[a][b], in + (a * 4 + b) * Tb * Kp + k);
-      transform_2d<OutputTransform>(m, r);
-      for (int i = 0; i < 2; ++i)
-        for (int j = 0; j < 2; ++j) store(o + (i * ws + j) * Kp + k, r[i][j]);
+      Vec v[n][n], r[m][m];
+      for (int a = 0; a < n; ++a)
+        for (int b = 0; b < n; ++b) load(v[a][b], in + (a * n + b) * Tb * Kp + k);
+      transform_2d<typename Tl::Output>(v, r);
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < m; ++j) store(o + (i * ws + j) * Kp + k, r[i][j]);
     }
   }
 }
 
-// Yg[xi][t][k] = (A dy_tile A^T)[xi]: stage holds, per tile row, its 2 output-gradient rows
-// ([lr][2][2*tw][Kp], zero beyond the output).
-template <class T, int Bytes>
+// Yg[xi][t][k] = (A dy_tile A^T)[xi]: stage holds, per tile row, its Tl::out output-gradient
+// rows ([lr][Tl::out][Tl::out * tw][Kp], zero beyond the output).
+template <class Tl, class T, int Bytes>
 INK_WINOGRAD_INLINE void grad_output_transform_body(const T* stage, index_t rows, index_t tw, index_t Kp, T* Yg,
                                                     index_t Tb) {
   using Vec = typename Chunk<T, Bytes>::type;
-  const index_t ws = 2 * tw;
+  constexpr int m = Tl::out, n = Tl::in;
+  const index_t ws = m * tw;
   for (index_t lr = 0; lr < rows; ++lr)
     for (index_t tx = 0; tx < tw; ++tx) {
-      const T* base = stage + (lr * kOut * ws + kOut * tx) * Kp;
+      const T* base = stage + (lr * m * ws + m * tx) * Kp;
       T* out = Yg + (lr * tw + tx) * Kp;
       for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes) {
-        Vec d[2][2], v[4][4];
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) load(d[i][j], base + (i * ws + j) * Kp + k);
-        transform_2d<GradOutputTransform>(d, v);
-        for (int a = 0; a < 4; ++a)
-          for (int b = 0; b < 4; ++b) store(out + (a * 4 + b) * Tb * Kp + k, v[a][b]);
+        Vec d[m][m], v[n][n];
+        for (int i = 0; i < m; ++i)
+          for (int j = 0; j < m; ++j) load(d[i][j], base + (i * ws + j) * Kp + k);
+        transform_2d<typename Tl::GradOutput>(d, v);
+        for (int a = 0; a < n; ++a)
+          for (int b = 0; b < n; ++b) store(out + (a * n + b) * Tb * Kp + k, v[a][b]);
       }
     }
 }
 
-#define INK_WINOGRAD_VERSIONS(name, params, args)                 \
-  template <class T>                                             \
-  INK_TARGET_AVX512 void name##_avx512 params {                  \
-    name##_body<T, 64> args;                                     \
-  }                                                              \
-  template <class T>                                             \
-  INK_TARGET_AVX2 void name##_avx2 params {                      \
-    name##_body<T, 32> args;                                     \
-  }                                                              \
-  template <class T>                                             \
-  void name params {                                             \
-    if (active_isa() == Isa::avx512) return name##_avx512<T> args; \
-    return name##_avx2<T> args;                                  \
+// name<Tl>(...): the body at the active ISA, for tiling Tl.
+#define INK_WINOGRAD_VERSIONS(name, params, args)                       \
+  template <class Tl, class T>                                         \
+  INK_TARGET_AVX512 void name##_avx512 params {                        \
+    name##_body<Tl, T, 64> args;                                       \
+  }                                                                    \
+  template <class Tl, class T>                                         \
+  INK_TARGET_AVX2 void name##_avx2 params {                            \
+    name##_body<Tl, T, 32> args;                                       \
+  }                                                                    \
+  template <class Tl, class T>                                         \
+  void name params {                                                   \
+    if (active_isa() == Isa::avx512) return name##_avx512<Tl, T> args; \
+    return name##_avx2<Tl, T> args;                                    \
   }
 
 INK_WINOGRAD_VERSIONS(input_transform, (const T* stage, index_t rows, index_t tw, index_t Cp, T* V, index_t Tb),
@@ -397,39 +470,53 @@ void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
   });
 }
 
-// dw[p][3][3] = (G^T dU_p G) for the pairs p = k * C + c of dU[xi][p].
-template <class T>
-INK_TARGET_AVX2 void weight_grad_transform(const T* dU, index_t P, T* dw) {
+// dw[p][3][3] = (G^T dU_p G) for the pairs [first, last) of dU[xi][p] (P pairs p = k * C + c).
+template <class Tl, class T>
+INK_TARGET_AVX2 void weight_grad_transform_pairs(const T* dU, index_t P, index_t first, index_t last, T* dw) {
   using Vec = typename Chunk<T>::type;
   constexpr index_t lanes = Chunk<T>::lanes;
-  index_t p = 0;
-  for (; p + lanes <= P; p += lanes) {
-    Vec u[4][4], g[3][3];
-    for (int a = 0; a < 16; ++a) load(u[a / 4][a % 4], dU + a * P + p);
-    transform_2d<WeightGradTransform>(u, g);
+  constexpr int n = Tl::in;
+  using WeightGrad = typename Tl::WeightGrad;
+  index_t p = first;
+  for (; p + lanes <= last; p += lanes) {
+    Vec u[n][n], g[3][3];
+    for (int a = 0; a < n * n; ++a) load(u[a / n][a % n], dU + a * P + p);
+    transform_2d<WeightGrad>(u, g);
     for (index_t l = 0; l < lanes; ++l)
       for (int e = 0; e < 9; ++e) dw[(p + l) * 9 + e] = g[e / 3][e % 3][l];
   }
-  for (; p < P; ++p) {
-    T u[4][4], g[3][3];
-    for (int a = 0; a < 16; ++a) u[a / 4][a % 4] = dU[a * P + p];
-    transform_2d<WeightGradTransform>(u, g);
+  for (; p < last; ++p) {
+    T u[n][n], g[3][3];
+    for (int a = 0; a < n * n; ++a) u[a / n][a % n] = dU[a * P + p];
+    transform_2d<WeightGrad>(u, g);
     for (int e = 0; e < 9; ++e) dw[p * 9 + e] = g[e / 3][e % 3];
   }
 }
+// All P pairs, split between the threads in whole vectors of pairs: dU is 16-36 values per pair
+// (17-38 MB for 512 x 512 channels), and on one thread its reading was 29% of f's weight
+// gradient at 2 threads, the other thread waiting.
+template <class Tl, class T>
+void weight_grad_transform(const T* dU, index_t P, T* dw) {
+  constexpr index_t lanes = Chunk<T>::lanes;
+  const index_t groups = conv_detail::ceil_div(P, lanes);
+  parallel_for(0, groups, std::max<index_t>(1, 4096 / lanes), [&](index_t b, index_t e) {
+    weight_grad_transform_pairs<Tl>(dU, P, b * lanes, std::min(P, e * lanes), dw);
+  });
+}
 
 // The tiling of one convolution (forward sense: `in_c` channels of H x W in, `out_c` of OH x OW
-// out): tile rows of all images, numbered r = n * th + ty, cut into units of rows_per_unit.
+// out) into Tl's tiles: tile rows of all images, numbered r = n * th + ty, cut into units of
+// rows_per_unit.
 struct Plan {
   index_t batch, in_c, out_c, H, W, pad_h, pad_w, OH, OW;
   index_t th, tw, rows_per_unit, units, in_cp, out_cp;
   index_t rows_of(index_t u) const { return std::min(rows_per_unit, batch * th - u * rows_per_unit); }
 };
-template <class T>
+template <class T, class Tl = F2x3>
 Plan plan(index_t batch, index_t in_c, index_t H, index_t W, index_t out_c, index_t pad_h, index_t pad_w) {
   Plan p{batch, in_c, out_c, H, W, pad_h, pad_w, H + 2 * pad_h - 2, W + 2 * pad_w - 2, 0, 0, 0, 0, 0, 0};
-  p.th = conv_detail::ceil_div(p.OH, kOut);
-  p.tw = conv_detail::ceil_div(p.OW, kOut);
+  p.th = conv_detail::ceil_div(p.OH, Tl::out);
+  p.tw = conv_detail::ceil_div(p.OW, Tl::out);
   // Units of at most kTilesPerUnit tiles (or one tile row), then rows spread evenly over that
   // many units: 14 tile rows of 14 tiles went 10 + 4 rows, which held two threads to 1.4x.
   const index_t rows = batch * p.th;
@@ -451,7 +538,7 @@ void transform_unit_input(const T* x, const Plan& p, index_t u, T* stage, T* V) 
     stage_rows(x + n * p.in_c * p.H * p.W, p.in_c, p.H, p.W, kOut * ty - p.pad_h, -p.pad_w, kIn, ws, p.in_cp,
                stage + lr * kIn * ws * p.in_cp);
   }
-  input_transform(stage, rows, p.tw, p.in_cp, V, rows * p.tw);
+  input_transform<F2x3>(stage, rows, p.tw, p.in_cp, V, rows * p.tw);
 }
 
 // U^T ([16][in_c][out_c] of U's [16][out_c][in_c]) packed as the GEMM's B panels for
@@ -521,7 +608,7 @@ void convolve(const T* x, const T* U, T* y, const Plan& p) {
     T* out = ws.get<T>(kSlotCaller2, static_cast<std::size_t>(row_values + pad + 8 * p.out_c));
     for (index_t lr = 0; lr < rows; ++lr) {
       const index_t r = u * p.rows_per_unit + lr, n = r / p.th, oy = kOut * (r % p.th);
-      output_transform(M, Tb, p.out_cp, lr, p.tw, out);
+      output_transform<F2x3>(M, Tb, p.out_cp, lr, p.tw, out);
       for (index_t i = 0; i < std::min<index_t>(kOut, p.OH - oy); ++i)
         unstage_row(out + i * 2 * p.tw * p.out_cp, p.OW, p.out_cp, p.out_c, p.OH, p.OW, oy + i,
                     y + n * p.out_c * p.OH * p.OW, out + row_values + pad);
@@ -529,21 +616,23 @@ void convolve(const T* x, const T* U, T* y, const Plan& p) {
   });
 }
 
-// Transforms tile rows [lr0, lr1) of unit u of a weight gradient: x's into V ([16][Tb][in_cp])
-// and dy's into Yg ([16][Tb][out_cp]), a tile row at a time through the calling thread's stage
-// (kSlotWindow), so that threads can share a unit's rows.
-template <class T>
+// Transforms tile rows [lr0, lr1) of unit u of a weight gradient in Tl's tiles: x's into V
+// ([points][Tb][in_cp]) and dy's into Yg ([points][Tb][out_cp]), a tile row at a time through
+// the calling thread's stage (kSlotWindow), so that threads can share a unit's rows.
+template <class Tl, class T>
 void transform_weight_grad_rows(const T* x, const T* dy, const Plan& p, index_t u, index_t lr0, index_t lr1, T* V,
                                 T* Yg) {
-  const index_t Tb = p.rows_of(u) * p.tw, r0 = u * p.rows_per_unit, in_w = 2 * p.tw + 2;
-  T* stage = thread_workspace().get<T>(kSlotWindow, static_cast<std::size_t>(kIn * in_w * std::max(p.in_cp, p.out_cp)));
+  const index_t Tb = p.rows_of(u) * p.tw, r0 = u * p.rows_per_unit, in_w = Tl::out * p.tw + 2;
+  T* stage =
+      thread_workspace().get<T>(kSlotWindow, static_cast<std::size_t>(Tl::in * in_w * std::max(p.in_cp, p.out_cp)));
   for (index_t lr = lr0; lr < lr1; ++lr) {
     const index_t n = (r0 + lr) / p.th, ty = (r0 + lr) % p.th;
-    stage_rows(x + n * p.in_c * p.H * p.W, p.in_c, p.H, p.W, kOut * ty - p.pad_h, -p.pad_w, kIn, in_w, p.in_cp, stage);
-    input_transform(stage, index_t{1}, p.tw, p.in_cp, V + lr * p.tw * p.in_cp, Tb);
-    stage_rows(dy + n * p.out_c * p.OH * p.OW, p.out_c, p.OH, p.OW, kOut * ty, index_t{0}, kOut, 2 * p.tw, p.out_cp,
+    stage_rows(x + n * p.in_c * p.H * p.W, p.in_c, p.H, p.W, Tl::out * ty - p.pad_h, -p.pad_w, Tl::in, in_w, p.in_cp,
                stage);
-    grad_output_transform(stage, index_t{1}, p.tw, p.out_cp, Yg + lr * p.tw * p.out_cp, Tb);
+    input_transform<Tl>(stage, index_t{1}, p.tw, p.in_cp, V + lr * p.tw * p.in_cp, Tb);
+    stage_rows(dy + n * p.out_c * p.OH * p.OW, p.out_c, p.OH, p.OW, Tl::out * ty, index_t{0}, Tl::out, Tl::out * p.tw,
+               p.out_cp, stage);
+    grad_output_transform<Tl>(stage, index_t{1}, p.tw, p.out_cp, Yg + lr * p.tw * p.out_cp, Tb);
   }
 }
 
@@ -572,14 +661,34 @@ void backward_data(const T* dy, const T* w, T* dx, const Conv2dShape& s) {
   detail::convolve(dy, U, dx, p);
 }
 
-// dw[Cout, Cin, 3, 3] from x and dy, as conv2d_backward_weights: per unit, dU[xi] (Cout x Cin)
-// += Yg[xi]^T V[xi] over its tiles; then dw = G^T dU G.
-template <class T>
-void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
+// Whether the weight gradient takes F(4x4, 3x3) tiles (36 products for 16 outputs, 1.78x fewer
+// multiplies than F(2x2, 3x3)'s 16 for 4): 64 channels or more each way, and outputs that 4x4
+// tiles cover without more overhang than 2x2 ones have. Measured (weight gradient alone, F(2x2)
+// against F(4x4), docs/kernels.md tuning log 51): F(4x4) 1.1-1.7x as fast on 1 x 64 x 56 x 56 to
+// 1 x 512 x 28 x 28 and 16 x 64 x 28 x 28, but 0.85-1.0x on 14 x 14 images (16 x 16 of tiles,
+// 31% overhang) even at 256 channels. Its float error: 1.5e-6 to 2.7e-6 of the largest value
+// against a double reference on those shapes, up to 64 x 64 x 56 x 56 (F(2x2): 4e-7 to 5e-7),
+// not growing with the tile count, since units are summed apart before they are added.
+constexpr index_t kF4MinChannels = 64;
+inline bool weight_grad_f4(const Conv2dShape& s) {
   const Window2d& g = s.window;
-  const detail::Plan p = detail::plan<T>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
-  const index_t K = s.out_channels, C = g.channels, P = K * C, UW = kPoints * P;
-  // unit u's 16 GEMMs: acc[xi] (K x C) = beta acc[xi] + Yg[xi]^T V[xi], for points [xi0, xi1).
+  auto covered = [&](index_t side) {
+    return conv_detail::ceil_div(g.out_h(), side) * conv_detail::ceil_div(g.out_w(), side) * side * side;
+  };
+  return std::min(g.channels, s.out_channels) >= kF4MinChannels && 10 * covered(4) <= 11 * covered(2);
+}
+
+namespace detail {
+
+// backward_weights in Tl's tiles: per unit, dU[xi] (Cout x Cin) += Yg[xi]^T V[xi] over its
+// tiles; then dw = G^T dU G.
+template <class Tl, class T>
+void backward_weights_tiled(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
+  const Window2d& g = s.window;
+  const Plan p = plan<T, Tl>(s.batch, g.channels, g.height, g.width, s.out_channels, g.pad_h, g.pad_w);
+  constexpr index_t points = Tl::points;
+  const index_t K = s.out_channels, C = g.channels, P = K * C, UW = points * P;
+  // unit u's GEMMs: acc[xi] (K x C) = beta acc[xi] + Yg[xi]^T V[xi], for points [xi0, xi1).
   auto multiply = [&](index_t u, const T* V, const T* Yg, T beta, T* acc, index_t xi0, index_t xi1) {
     const index_t Tb = p.rows_of(u) * p.tw;
     for (index_t xi = xi0; xi < xi1; ++xi)
@@ -587,22 +696,22 @@ void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
            acc + xi * P, C);
   };
   // Units whose GEMMs are large (e, f: 256-512 channels each way) run in turn into one sum, the
-  // threads sharing each unit: its transforms by tile rows, then its 16 GEMMs by points (each
+  // threads sharing each unit: its transforms by tile rows, then its GEMMs by points (each
   // point's sum is one thread's, so nothing is added across threads). A chunk's partial sums of
   // a 4-16 MB transformed weight, written and then added, held two threads to 1.4x on f; each
   // GEMM split between the threads instead, with the transforms on one, to 1.05x on e.
-  if (K * C * p.rows_per_unit * p.tw >= kSplitGemmWork) {
+  if (K * C * p.rows_per_unit * p.tw * points >= kSplitUnitWork) {
     const index_t Tmax = p.rows_per_unit * p.tw;
-    T* V = thread_workspace().get<T>(kSlotShared1, static_cast<std::size_t>(kPoints * Tmax * (p.in_cp + p.out_cp)));
-    T* Yg = V + kPoints * Tmax * p.in_cp;
+    T* V = thread_workspace().get<T>(kSlotShared1, static_cast<std::size_t>(points * Tmax * (p.in_cp + p.out_cp)));
+    T* Yg = V + points * Tmax * p.in_cp;
     T* acc = thread_workspace().get<T>(kSlotShared0, static_cast<std::size_t>(UW));
     for (index_t u = 0; u < p.units; ++u) {
       parallel_for(0, p.rows_of(u), 1, [&](index_t lr0, index_t lr1) {
-        detail::transform_weight_grad_rows(x, dy, p, u, lr0, lr1, V, Yg);
+        transform_weight_grad_rows<Tl>(x, dy, p, u, lr0, lr1, V, Yg);
       });
-      parallel_for(0, kPoints, 1, [&](index_t xi0, index_t xi1) { multiply(u, V, Yg, T(u > 0), acc, xi0, xi1); });
+      parallel_for(0, points, 1, [&](index_t xi0, index_t xi1) { multiply(u, V, Yg, T(u > 0), acc, xi0, xi1); });
     }
-    detail::weight_grad_transform(acc, P, dw);
+    weight_grad_transform<Tl>(acc, P, dw);
     return;
   }
   // Otherwise units are summed in fixed chunks, split between the threads, and the chunks'
@@ -613,18 +722,27 @@ void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
     const index_t first = p.units * chunk / chunks, last = p.units * (chunk + 1) / chunks;
     Workspace& ws = thread_workspace();
     const index_t Tmax = p.rows_per_unit * p.tw;
-    T* V = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(kPoints * Tmax * p.in_cp));
-    T* Yg = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(kPoints * Tmax * p.out_cp));
+    T* V = ws.get<T>(kSlotCaller0, static_cast<std::size_t>(points * Tmax * p.in_cp));
+    T* Yg = ws.get<T>(kSlotCaller1, static_cast<std::size_t>(points * Tmax * p.out_cp));
     for (index_t u = first; u < last; ++u) {
-      detail::transform_weight_grad_rows(x, dy, p, u, 0, p.rows_of(u), V, Yg);
-      multiply(u, V, Yg, T(u > first), partials + chunk * UW, 0, kPoints);
+      transform_weight_grad_rows<Tl>(x, dy, p, u, 0, p.rows_of(u), V, Yg);
+      multiply(u, V, Yg, T(u > first), partials + chunk * UW, 0, points);
     }
   });
   for (index_t c = 1; c < chunks; ++c) {
     const T* q = partials + c * UW;
     for (index_t e = 0; e < UW; ++e) partials[e] += q[e];
   }
-  detail::weight_grad_transform(partials, P, dw);
+  weight_grad_transform<Tl>(partials, P, dw);
+}
+
+}  // namespace detail
+
+// dw[Cout, Cin, 3, 3] from x and dy, as conv2d_backward_weights; requires applies(s).
+template <class T>
+void backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& s) {
+  if (weight_grad_f4(s)) return detail::backward_weights_tiled<detail::F4x3>(x, dy, dw, s);
+  detail::backward_weights_tiled<detail::F2x3>(x, dy, dw, s);
 }
 
 }  // namespace ink::kernels::winograd
