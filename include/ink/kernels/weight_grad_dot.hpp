@@ -92,15 +92,20 @@ INK_TARGET_AVX512 inline void dot_avx512(const Operands<float>& o, const float* 
         for (index_t l = 0; l < o.n; l += 16) {
           const unsigned short m = static_cast<unsigned short>(o.n - l >= 16 ? 0xffffu : (1u << (o.n - l)) - 1);
           f32x16 qv[Q];
+#pragma GCC unroll 4
           for (int j = 0; j < Q; ++j) qv[j] = mask_load(f32x16{}, m, qr[j] + l);
+#pragma GCC unroll 8
           for (int i = 0; i < R; ++i) {
             const f32x16 dv = mask_load(f32x16{}, m, dr[i] + l);
+#pragma GCC unroll 4
             for (int j = 0; j < Q; ++j) acc[i][j] = fmadd(dv, qv[j], acc[i][j]);
           }
         }
       }
       float sums[R][Q];
+#pragma GCC unroll 8
       for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
         for (int j = 0; j < Q; ++j) sums[i][j] = lane_sum(acc[i][j]);
       add_block<R, Q>(sums, c0, o.C, t0, o.P, dw);
     }
@@ -120,14 +125,20 @@ INK_TARGET_AVX2 inline void dot_avx2(const Operands<float>& o, const float* zero
         for (index_t l = 0; l < o.n; l += 8) {
           const i32x8 m = lane < static_cast<int>(std::min<index_t>(o.n - l, 8));
           f32x8 dv[kBlock], qv[kBlock];
+#pragma GCC unroll 4
           for (int i = 0; i < kBlock; ++i) dv[i] = maskload(dr[i] + l, m);
+#pragma GCC unroll 4
           for (int j = 0; j < kBlock; ++j) qv[j] = maskload(qr[j] + l, m);
+#pragma GCC unroll 4
           for (int i = 0; i < kBlock; ++i)
+#pragma GCC unroll 4
             for (int j = 0; j < kBlock; ++j) acc[i][j] = fmadd(dv[i], qv[j], acc[i][j]);
         }
       }
       float sums[kBlock][kBlock];
+#pragma GCC unroll 4
       for (int i = 0; i < kBlock; ++i)
+#pragma GCC unroll 4
         for (int j = 0; j < kBlock; ++j) sums[i][j] = lane_sum(acc[i][j]);
       add_block<kBlock, kBlock>(sums, c0, o.C, t0, o.P, dw);
     }
