@@ -8,10 +8,10 @@
 // of its three; transposed (M = the patch) the GEMM packed all of dy each time, a copy as large
 // as the work; either way these gradients ran at 25-45 GFLOP/s where oneDNN gave 55.
 //
-// Blocks of channel rows x patch rows keep that many vector accumulators: 8 x 3 with AVX-512's
-// 32 registers (24 accumulators, fed by 11 loads per 24 multiply-adds; 9 patch rows of a 3x3
-// window are 3 whole blocks, 16 of a 4x4 one 6 with 2 rows to spare), 4 x 4 with AVX2's 16
-// (8 loads per 16). Rows past the matrices' ends read a zero row and their sums are dropped. A
+// Blocks of channel rows x patch rows keep that many vector accumulators: 8 x 3 or 6 x 4 with
+// AVX-512's 32 registers (24 accumulators, fed by 11 or 10 loads per 24 multiply-adds; 9 patch
+// rows of a 3x3 window are 3 whole blocks of 3, 16 of a 4x4 one 4 blocks of 4; dot_avx512
+// picks the one that pads less), 4 x 4 with AVX2's 16 (8 loads per 16). Rows past the matrices' ends read a zero row and their sums are dropped. A
 // block's lanes are added in a fixed order at the end of each call, and onto dw in call order:
 // the result depends on the calls alone, not on threads.
 #pragma once
@@ -29,7 +29,7 @@ namespace ink::kernels {
 namespace weight_grad_dot_detail {
 
 // Rows per block of dy (channels) and of the patches, per ISA.
-constexpr int kRowsAvx512 = 8, kColsAvx512 = 3, kBlockAvx2 = 4;
+constexpr int kRowsAvx512 = 8, kColsAvx512 = 3, kAltRowsAvx512 = 6, kAltColsAvx512 = 4, kBlockAvx2 = 4;
 
 // d: C rows of n values, ldd apart; q: P rows, ldq apart; `images` such pairs, d_image and
 // q_image apart.
@@ -79,9 +79,9 @@ INK_TARGET_AVX2 inline float lane_sum(simd::f32x8 a) {
   return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
-INK_TARGET_AVX512 inline void dot_avx512(const Operands<float>& o, const float* zero, float* dw) {
+template <int R, int Q>
+INK_TARGET_AVX512 void dot_avx512_blocks(const Operands<float>& o, const float* zero, float* dw) {
   using namespace simd;
-  constexpr int R = kRowsAvx512, Q = kColsAvx512;
   for (index_t c0 = 0; c0 < o.C; c0 += R)
     for (index_t t0 = 0; t0 < o.P; t0 += Q) {
       f32x16 acc[R][Q] = {};
@@ -109,6 +109,19 @@ INK_TARGET_AVX512 inline void dot_avx512(const Operands<float>& o, const float* 
         for (int j = 0; j < Q; ++j) sums[i][j] = lane_sum(acc[i][j]);
       add_block<R, Q>(sums, c0, o.C, t0, o.P, dw);
     }
+}
+
+// 8 x 3 blocks, or 6 x 4 when they pad less: 16 patch rows (a 4x4 window) are 5 blocks of 3 and
+// one of 1 in 8 x 3 (18 rows computed), whole in 6 x 4 (and 64 channels 66 rows): G2's weight
+// gradient. 6 x 4 also loads less per multiply-add (10 loads per 24), but pads 9 patch rows
+// to 12, so a's (32 x 9) stays 8 x 3.
+inline void dot_avx512(const Operands<float>& o, const float* zero, float* dw) {
+  auto padded = [&](index_t rows, index_t cols) {
+    return (o.C + rows - 1) / rows * rows * ((o.P + cols - 1) / cols * cols);
+  };
+  if (padded(kAltRowsAvx512, kAltColsAvx512) < padded(kRowsAvx512, kColsAvx512))
+    return dot_avx512_blocks<kAltRowsAvx512, kAltColsAvx512>(o, zero, dw);
+  dot_avx512_blocks<kRowsAvx512, kColsAvx512>(o, zero, dw);
 }
 
 INK_TARGET_AVX2 inline void dot_avx2(const Operands<float>& o, const float* zero, float* dw) {
