@@ -77,6 +77,43 @@ inline Runs find_runs(const std::int32_t* col, int lanes, bool every_other = fal
   return r;
 }
 
+// One 16-column vector of a panel down kc rows, its lanes from Count runs (step 1: a masked
+// load; step 2: two masked loads of the span, low / high, and a permute by idx).
+template <int Count>
+INK_TARGET_AVX512 void pack_runs_avx512(const float* base, const std::int32_t* row, index_t kc, const Runs& runs,
+                                        const unsigned short* low, const unsigned short* high, const simd::i32x16* idx,
+                                        float* d, int NR) {
+  using namespace simd;
+  unsigned short m[Count], lo_m[Count], hi_m[Count];
+  std::int32_t shift[Count];
+  bool strided[Count];
+  i32x16 perm[Count];
+#pragma GCC unroll 4
+  for (int r = 0; r < Count; ++r) {
+    m[r] = static_cast<unsigned short>(runs.mask[r]);
+    lo_m[r] = low[r];
+    hi_m[r] = high[r];
+    shift[r] = runs.shift[r];
+    strided[r] = runs.step[r] == 2;
+    perm[r] = idx[r];
+  }
+  for (index_t k = 0; k < kc; ++k) {
+    const float* b = base + row[k];
+    f32x16 x{};
+#pragma GCC unroll 4
+    for (int r = 0; r < Count; ++r) {
+      if (!strided[r]) {
+        x = mask_load(x, m[r], b + shift[r]);
+        continue;
+      }
+      const float* span = b + shift[r];
+      const f32x16 lo = mask_load(f32x16{}, lo_m[r], span), hi = mask_load(f32x16{}, hi_m[r], span + 16);
+      x = mask_blend(m[r], x, permute2(lo, perm[r], hi));
+    }
+    *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
+  }
+}
+
 INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
                                           const std::int32_t* col, index_t n, int NR, float* dst) {
   using namespace simd;
@@ -113,20 +150,11 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
           high[r] = static_cast<unsigned short>(span > 16 ? (1u << (span - 16)) - 1 : 0);
           idx[r] = (lane - first) * runs.step[r];
         }
-        for (index_t k = 0; k < kc; ++k) {
-          const float* b = base + row[k];
-          f32x16 x{};
-          for (int r = 0; r < runs.count; ++r) {
-            const unsigned short m = static_cast<unsigned short>(runs.mask[r]);
-            if (runs.step[r] == 1) {
-              x = mask_load(x, m, b + runs.shift[r]);
-              continue;
-            }
-            const float* span = b + runs.shift[r];
-            const f32x16 lo = mask_load(f32x16{}, low[r], span), hi = mask_load(f32x16{}, high[r], span + 16);
-            x = mask_blend(m, x, permute2(lo, idx[r], hi));
-          }
-          *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
+        switch (runs.count) {  // the run count a constant, so masks and indices stay in registers
+          case 1: pack_runs_avx512<1>(base, row, kc, runs, low, high, idx, d, NR); break;
+          case 2: pack_runs_avx512<2>(base, row, kc, runs, low, high, idx, d, NR); break;
+          case 3: pack_runs_avx512<3>(base, row, kc, runs, low, high, idx, d, NR); break;
+          default: pack_runs_avx512<kMaxRuns>(base, row, kc, runs, low, high, idx, d, NR); break;
         }
       } else {
         const unsigned short m = static_cast<unsigned short>((1u << lanes) - 1);
