@@ -294,6 +294,23 @@ void unstage_row(const T* row, index_t cols, index_t Kp, index_t K, index_t OH, 
 
 // The hot loops, one body each, compiled per ISA by the wrappers below.
 
+// One vector of channels through F: a P x P tile read from `in` (rows in_row apart, columns
+// in_col), transformed, its Q x Q values written to `out` (rows out_row apart, columns out_col).
+template <class F, int P, int Q, class Vec, class T>
+INK_WINOGRAD_INLINE void transform_tile(const T* in, index_t in_row, index_t in_col, T* out, index_t out_row,
+                                        index_t out_col) {
+  Vec d[P][P], v[Q][Q];
+#pragma GCC unroll 8
+  for (int i = 0; i < P; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < P; ++j) load(d[i][j], in + i * in_row + j * in_col);
+  transform_2d<F>(d, v);
+#pragma GCC unroll 8
+  for (int a = 0; a < Q; ++a)
+#pragma GCC unroll 8
+    for (int b = 0; b < Q; ++b) store(out + a * out_row + b * out_col, v[a][b]);
+}
+
 // V[xi][t][c] for the unit's tiles t = lr * tw + tx: stage holds, per tile row lr, the Tl::in
 // input rows it reads ([lr][Tl::in][Tl::out * tw + 2][Cp]).
 template <class Tl, class T, int Bytes>
@@ -305,18 +322,8 @@ INK_WINOGRAD_INLINE void input_transform_body(const T* stage, index_t rows, inde
     for (index_t tx = 0; tx < tw; ++tx) {
       const T* base = stage + (lr * n * ws + Tl::out * tx) * Cp;
       T* out = V + (lr * tw + tx) * Cp;
-      for (index_t c = 0; c < Cp; c += Chunk<T, Bytes>::lanes) {
-        Vec d[n][n], v[n][n];
-#pragma GCC unroll 8
-        for (int i = 0; i < n; ++i)
-#pragma GCC unroll 8
-          for (int j = 0; j < n; ++j) load(d[i][j], base + (i * ws + j) * Cp + c);
-        transform_2d<typename Tl::Input>(d, v);
-#pragma GCC unroll 8
-        for (int a = 0; a < n; ++a)
-#pragma GCC unroll 8
-          for (int b = 0; b < n; ++b) store(out + (a * n + b) * Tb * Cp + c, v[a][b]);
-      }
+      for (index_t c = 0; c < Cp; c += Chunk<T, Bytes>::lanes)
+        transform_tile<typename Tl::Input, n, n, Vec>(base + c, ws * Cp, Cp, out + c, n * Tb * Cp, Tb * Cp);
     }
 }
 
@@ -330,18 +337,8 @@ INK_WINOGRAD_INLINE void output_transform_body(const T* M, index_t Tb, index_t K
   for (index_t tx = 0; tx < tw; ++tx) {
     const T* in = M + (lr * tw + tx) * Kp;
     T* o = out + m * tx * Kp;
-    for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes) {
-      Vec v[n][n], r[m][m];
-#pragma GCC unroll 8
-      for (int a = 0; a < n; ++a)
-#pragma GCC unroll 8
-        for (int b = 0; b < n; ++b) load(v[a][b], in + (a * n + b) * Tb * Kp + k);
-      transform_2d<typename Tl::Output>(v, r);
-#pragma GCC unroll 8
-      for (int i = 0; i < m; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < m; ++j) store(o + (i * ws + j) * Kp + k, r[i][j]);
-    }
+    for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes)
+      transform_tile<typename Tl::Output, n, m, Vec>(in + k, n * Tb * Kp, Tb * Kp, o + k, ws * Kp, Kp);
   }
 }
 
@@ -357,18 +354,8 @@ INK_WINOGRAD_INLINE void grad_output_transform_body(const T* stage, index_t rows
     for (index_t tx = 0; tx < tw; ++tx) {
       const T* base = stage + (lr * m * ws + m * tx) * Kp;
       T* out = Yg + (lr * tw + tx) * Kp;
-      for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes) {
-        Vec d[m][m], v[n][n];
-#pragma GCC unroll 8
-        for (int i = 0; i < m; ++i)
-#pragma GCC unroll 8
-          for (int j = 0; j < m; ++j) load(d[i][j], base + (i * ws + j) * Kp + k);
-        transform_2d<typename Tl::GradOutput>(d, v);
-#pragma GCC unroll 8
-        for (int a = 0; a < n; ++a)
-#pragma GCC unroll 8
-          for (int b = 0; b < n; ++b) store(out + (a * n + b) * Tb * Kp + k, v[a][b]);
-      }
+      for (index_t k = 0; k < Kp; k += Chunk<T, Bytes>::lanes)
+        transform_tile<typename Tl::GradOutput, m, n, Vec>(base + k, ws * Kp, Kp, out + k, n * Tb * Kp, Tb * Kp);
     }
 }
 
