@@ -37,6 +37,8 @@
 
 namespace ink::kernels::winograd {
 
+// The forward's and backward-data's tiles, F(2x2, 3x3) (detail::F2x3; the weight gradient takes
+// its tiling as a template parameter):
 constexpr index_t kOut = 2;      // output tile side
 constexpr index_t kIn = 4;       // input tile side: kOut + 3 - 1
 constexpr index_t kPoints = 16;  // points of a transformed tile: kIn * kIn
@@ -168,7 +170,7 @@ struct WeightGradTransform {
   }
 };
 
-// The 1-D transforms of F(4, 3), used for the weight gradient only (weight_grad_tiling): points
+// The 1-D transforms of F(4, 3), used for the weight gradient only (weight_grad_f4): points
 // 0, 1, -1, 2, -1/2 and infinity rather than the usual 0, +-1, +-2, which Barabasz et al. 2018
 // ("Error analysis and improving the accuracy of Winograd convolution for deep neural networks")
 // found more accurate for F(4, 3). Modelled in numpy (float32 against float64, random normal
@@ -220,7 +222,7 @@ struct WeightGradTransform4 {
 
 // A tiling: output tiles of out x out, read from in x in inputs, transformed to points = in x in
 // values, and its transforms. F(2x2, 3x3) in all three directions; F(4x4, 3x3) for the weight
-// gradient where it wins and its float error stays small (weight_grad_tiling).
+// gradient where it wins and its float error stays small (weight_grad_f4).
 struct F2x3 {
   static constexpr index_t out = 2, in = 4, points = 16;
   using Input = InputTransform;
