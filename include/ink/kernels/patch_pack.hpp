@@ -78,24 +78,26 @@ inline Runs find_runs(const std::int32_t* col, int lanes, bool every_other = fal
 }
 
 // One 16-column vector of a panel down kc rows, its lanes from Count runs (step 1: a masked
-// load; step 2: two masked loads of the span, low / high, and a permute by idx).
+// load; step 2: two masked loads of the span, its 2 len - 1 values, and a permute).
 template <int Count>
 INK_TARGET_AVX512 void pack_runs_avx512(const float* base, const std::int32_t* row, index_t kc, const Runs& runs,
-                                        const unsigned short* low, const unsigned short* high, const simd::i32x16* idx,
                                         float* d, int NR) {
   using namespace simd;
+  const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   unsigned short m[Count], lo_m[Count], hi_m[Count];
   std::int32_t shift[Count];
   bool strided[Count];
   i32x16 perm[Count];
 #pragma GCC unroll 4
   for (int r = 0; r < Count; ++r) {
+    const int first = __builtin_ctz(runs.mask[r]), len = __builtin_popcount(runs.mask[r]);
+    const int span = runs.step[r] == 1 ? 16 : 2 * len - 1;
     m[r] = static_cast<unsigned short>(runs.mask[r]);
-    lo_m[r] = low[r];
-    hi_m[r] = high[r];
+    lo_m[r] = static_cast<unsigned short>(span >= 16 ? 0xffffu : (1u << span) - 1);
+    hi_m[r] = static_cast<unsigned short>(span > 16 ? (1u << (span - 16)) - 1 : 0);
     shift[r] = runs.shift[r];
     strided[r] = runs.step[r] == 2;
-    perm[r] = idx[r];
+    perm[r] = (lane - first) * runs.step[r];
   }
   for (index_t k = 0; k < kc; ++k) {
     const float* b = base + row[k];
@@ -117,7 +119,6 @@ INK_TARGET_AVX512 void pack_runs_avx512(const float* base, const std::int32_t* r
 INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t* row, index_t kc,
                                           const std::int32_t* col, index_t n, int NR, float* dst) {
   using namespace simd;
-  const i32x16 lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   for (index_t p0 = 0; p0 < n; p0 += NR) {
     float* panel = dst + (p0 / NR) * kc * NR;
     const index_t w = std::min<index_t>(NR, n - p0);
@@ -140,21 +141,11 @@ INK_TARGET_AVX512 inline void pack_avx512(const float* base, const std::int32_t*
           *reinterpret_cast<f32x16_u*>(d + k * NR) = x;
         }
       } else if (runs.count > 0) {
-        // Per run: the masks of its span's two loads (2 len - 1 values) and its permute.
-        unsigned short low[kMaxRuns], high[kMaxRuns];
-        i32x16 idx[kMaxRuns];
-        for (int r = 0; r < runs.count; ++r) {
-          const int first = __builtin_ctz(runs.mask[r]), len = __builtin_popcount(runs.mask[r]);
-          const int span = runs.step[r] == 1 ? 16 : 2 * len - 1;
-          low[r] = static_cast<unsigned short>(span >= 16 ? 0xffffu : (1u << span) - 1);
-          high[r] = static_cast<unsigned short>(span > 16 ? (1u << (span - 16)) - 1 : 0);
-          idx[r] = (lane - first) * runs.step[r];
-        }
         switch (runs.count) {  // the run count a constant, so masks and indices stay in registers
-          case 1: pack_runs_avx512<1>(base, row, kc, runs, low, high, idx, d, NR); break;
-          case 2: pack_runs_avx512<2>(base, row, kc, runs, low, high, idx, d, NR); break;
-          case 3: pack_runs_avx512<3>(base, row, kc, runs, low, high, idx, d, NR); break;
-          default: pack_runs_avx512<kMaxRuns>(base, row, kc, runs, low, high, idx, d, NR); break;
+          case 1: pack_runs_avx512<1>(base, row, kc, runs, d, NR); break;
+          case 2: pack_runs_avx512<2>(base, row, kc, runs, d, NR); break;
+          case 3: pack_runs_avx512<3>(base, row, kc, runs, d, NR); break;
+          default: pack_runs_avx512<kMaxRuns>(base, row, kc, runs, d, NR); break;
         }
       } else {
         const unsigned short m = static_cast<unsigned short>((1u << lanes) - 1);

@@ -11,9 +11,10 @@
 // Blocks of channel rows x patch rows keep that many vector accumulators: 8 x 3 or 6 x 4 with
 // AVX-512's 32 registers (24 accumulators, fed by 11 or 10 loads per 24 multiply-adds; 9 patch
 // rows of a 3x3 window are 3 whole blocks of 3, 16 of a 4x4 one 4 blocks of 4; dot_avx512
-// picks the one that pads less), 4 x 4 with AVX2's 16 (8 loads per 16). Rows past the matrices' ends read a zero row and their sums are dropped. A
-// block's lanes are added in a fixed order at the end of each call, and onto dw in call order:
-// the result depends on the calls alone, not on threads.
+// picks the one that pads less), 4 x 4 with AVX2's 16 (8 loads per 16). Rows past the
+// matrices' ends read a zero row and their sums are dropped. A block's lanes are added in a
+// fixed order at the end of each call, and onto dw in call order: the result depends on the
+// calls alone, not on threads.
 #pragma once
 #include <algorithm>
 #include <type_traits>
