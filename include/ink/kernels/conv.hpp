@@ -380,11 +380,8 @@ void conv2d_backward_weights(const T* x, const T* dy, T* dw, const Conv2dShape& 
       }
   });
   if (chunks == 1) return;
+  conv_detail::add_partial_sums(partials, chunks, W);
   std::memcpy(dw, partials, static_cast<std::size_t>(W) * sizeof(T));
-  for (index_t c = 1; c < chunks; ++c) {
-    const T* p = partials + c * W;
-    for (index_t k = 0; k < W; ++k) dw[k] += p[k];
-  }
 }
 
 }  // namespace ink::kernels

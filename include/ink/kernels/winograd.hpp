@@ -477,23 +477,6 @@ void weight_transform(const T* w, index_t K, index_t C, bool adjoint, T* U) {
   });
 }
 
-// sums[e] += the other chunks' partial sums of e, in chunk order, for the `size` values of each
-// of `chunks` partial sums (size apart), split between the threads by ranges of e: one pass
-// over 2.4 MB per chunk on d (128 x 128 channels, F(4x4)), 5% of its weight gradient on one
-// thread, which at 2 threads left the other waiting.
-template <class T>
-void add_partial_sums(T* sums, index_t chunks, index_t size) {
-  if (chunks < 2) return;
-  parallel_for(0, conv_detail::ceil_div(size, 1024), 64, [&](index_t b, index_t e) {
-    T* __restrict to = sums + b * 1024;
-    const index_t n = std::min(size, e * 1024) - b * 1024;
-    for (index_t c = 1; c < chunks; ++c) {
-      const T* __restrict from = sums + c * size + b * 1024;
-      for (index_t i = 0; i < n; ++i) to[i] += from[i];
-    }
-  });
-}
-
 // dw[p][3][3] = (G^T dU_p G) for the pairs [first, last) of dU[xi][p] (P pairs p = k * C + c).
 template <class Tl, class T>
 INK_TARGET_AVX2 void weight_grad_transform_pairs(const T* dU, index_t P, index_t first, index_t last, T* dw) {
@@ -754,7 +737,7 @@ void backward_weights_tiled(const T* x, const T* dy, T* dw, const Conv2dShape& s
       multiply(u, V, Yg, T(u > first), partials + chunk * UW, 0, points);
     }
   });
-  add_partial_sums(partials, chunks, UW);
+  conv_detail::add_partial_sums(partials, chunks, UW);
   weight_grad_transform<Tl>(partials, P, dw);
 }
 
